@@ -1,0 +1,3 @@
+module github.com/dcbench/dcbench
+
+go 1.26
