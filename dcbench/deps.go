@@ -8,4 +8,5 @@ import (
 	_ "github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	_ "github.com/janpfeifer/gonb/gonbui"
 	_ "github.com/janpfeifer/must"
+	_ "gonum.org/v1/gonum/mat"
 )
