@@ -1,0 +1,127 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dcbench/dcbench/dcbench/augment"
+)
+
+// Config is the evaluation-training setting. The zero value of a field means the reference
+// default (see Defaults).
+type Config struct {
+	// Model is the registry name of the network (default "convnet").
+	Model string
+	// ModelParams are extra context params for the model (e.g. models.ParamConvNetWidth).
+	ModelParams map[string]any
+	// Epochs of training. Default 300, or 1000 when Augment is not "none" (the reference).
+	Epochs int
+	// BatchSize of training and test batches (default 256).
+	BatchSize int
+	// Optimizer is "sgd" (default; momentum 0.9, weight decay 5e-4) or "adam".
+	Optimizer string
+	// LR is the initial learning rate (default 0.01 for SGD, 0.001 for Adam).
+	LR float64
+	// Momentum of SGD (default 0.9; set NoMomentum for 0).
+	Momentum float64
+	// NoMomentum forces SGD momentum to 0.
+	NoMomentum bool
+	// WeightDecay is the L2 penalty added to the gradient (default 5e-4; set NoWeightDecay for 0).
+	WeightDecay float64
+	// NoWeightDecay forces the weight decay to 0.
+	NoWeightDecay bool
+	// Augment is the training-time augmentation: "none" (default), "dsa", "imagenet_aug",
+	// "randaug" or "autoaug".
+	Augment string
+	// DSAStrategy is the DSA strategy when Augment is "dsa" (default
+	// augment.DefaultStrategy).
+	DSAStrategy string
+	// PerBatchAugment applies host augmentations with one draw per batch, as the reference
+	// did, instead of per image.
+	PerBatchAugment bool
+	// Seed for initialisation, shuffling and augmentation.
+	Seed uint64
+}
+
+// Defaults returns c with every unset field filled with the reference value.
+func (c Config) Defaults() Config {
+	if c.Model == "" {
+		c.Model = "convnet"
+	}
+	if c.Augment == "" {
+		c.Augment = augment.NameNone
+	}
+	c.Augment = strings.ToLower(c.Augment)
+	if c.Epochs == 0 {
+		c.Epochs = 300
+		if c.Augment != augment.NameNone {
+			c.Epochs = 1000
+		}
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 256
+	}
+	if c.Optimizer == "" {
+		c.Optimizer = "sgd"
+	}
+	c.Optimizer = strings.ToLower(c.Optimizer)
+	if c.LR == 0 {
+		c.LR = 0.01
+		if c.Optimizer == "adam" {
+			c.LR = 0.001
+		}
+	}
+	if c.Momentum == 0 && !c.NoMomentum && c.Optimizer == "sgd" {
+		c.Momentum = 0.9
+	}
+	if c.NoMomentum {
+		c.Momentum = 0
+	}
+	if c.WeightDecay == 0 && !c.NoWeightDecay {
+		c.WeightDecay = 5e-4
+	}
+	if c.NoWeightDecay {
+		c.WeightDecay = 0
+	}
+	if c.DSAStrategy == "" {
+		c.DSAStrategy = augment.DefaultStrategy
+	}
+	return c
+}
+
+// Validate reports the first invalid setting of c (after Defaults).
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs < 0:
+		return fmt.Errorf("epochs must be positive, got %d", c.Epochs)
+	case c.BatchSize < 1:
+		return fmt.Errorf("batch size must be positive, got %d", c.BatchSize)
+	case c.LR <= 0:
+		return fmt.Errorf("learning rate must be positive, got %g", c.LR)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
+	case c.WeightDecay < 0:
+		return fmt.Errorf("weight decay must be non-negative, got %g", c.WeightDecay)
+	}
+	if c.Optimizer != "sgd" && c.Optimizer != "adam" {
+		return fmt.Errorf("unknown optimizer %q (valid: sgd, adam)", c.Optimizer)
+	}
+	valid := false
+	for _, n := range augment.Names() {
+		if n == c.Augment {
+			valid = true
+		}
+	}
+	if !valid {
+		return fmt.Errorf("unknown augmentation %q (valid: %s)", c.Augment, strings.Join(augment.Names(), ", "))
+	}
+	return nil
+}
+
+// DecayEpoch is the epoch after which the learning rate is multiplied by 0.1, as the
+// reference evaluate_synset: lr_schedule = [Epoch//2 + 1].
+func (c Config) DecayEpoch() int { return c.Epochs/2 + 1 }
+
+// NumPasses is the number of passes over the training set: the reference loops
+// `for ep in range(Epoch+1)`, i.e. Epochs+1 passes.
+func (c Config) NumPasses() int { return c.Epochs + 1 }

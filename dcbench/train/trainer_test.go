@@ -1,0 +1,150 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+
+	"github.com/dcbench/dcbench/datasets"
+)
+
+var backend backends.Backend
+
+func TestMain(m *testing.M) {
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	}
+	backend = backends.MustNew()
+	os.Exit(m.Run())
+}
+
+// toyData makes a normalised dataset of n images of size s×s×3 whose class k is a bright
+// vertical stripe at column k: learnable in a few steps.
+func toyData(n, s, classes int, seed uint64) *datasets.Dataset {
+	r := rand.New(rand.NewPCG(seed, 3))
+	d := &datasets.Dataset{Name: "toy", Split: "train", N: n, H: s, W: s, C: 3,
+		Images: make([]float32, n*s*s*3), Labels: make([]int32, n),
+		Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}, Normalized: true}
+	for i := 0; i < n; i++ {
+		k := i % classes
+		d.Labels[i] = int32(k)
+		for y := 0; y < s; y++ {
+			for x := 0; x < s; x++ {
+				for c := 0; c < 3; c++ {
+					v := float32(r.NormFloat64() * 0.1)
+					if x == k*s/classes {
+						v += 1
+					}
+					d.Images[((i*s+y)*s+x)*3+c] = v
+				}
+			}
+		}
+	}
+	for k := 0; k < classes; k++ {
+		d.Classes = append(d.Classes, string(rune('a'+k)))
+	}
+	return d
+}
+
+func TestFitLearnsToyTask(t *testing.T) {
+	for _, opt := range []string{"sgd", "adam"} {
+		t.Run(opt, func(t *testing.T) {
+			train := toyData(8, 8, 4, 1)
+			test := toyData(16, 8, 4, 2)
+			cfg := Config{Model: "convnet", ModelParams: map[string]any{"convnet_width": 8, "convnet_depth": 2},
+				Epochs: 20, Optimizer: opt, LR: 0.01, Seed: 1}
+			tr, err := New(backend, cfg, 4, 8, 8, 3, train.Mean, train.Std)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Finalize()
+			var first, last float64
+			if err := tr.Fit(train, func(ep, total int, loss float64) {
+				if ep == 1 {
+					first = loss
+				}
+				last = loss
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if tr.Steps() != 21 {
+				t.Errorf("took %d steps, want 21 (Epochs+1 passes of one batch)", tr.Steps())
+			}
+			if !(last < first/2) {
+				t.Errorf("loss went from %.4f to %.4f, want at least halved", first, last)
+			}
+			acc, err := tr.Accuracy(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if acc < 0.9 {
+				t.Errorf("test accuracy %.2f, want ≥ 0.9 on the stripe task", acc)
+			}
+		})
+	}
+}
+
+func TestSameSeedSameResult(t *testing.T) {
+	train := toyData(8, 8, 4, 1)
+	run := func(seed uint64) float64 {
+		cfg := Config{Model: "convnet", ModelParams: map[string]any{"convnet_width": 4, "convnet_depth": 1},
+			Epochs: 3, Seed: seed, Augment: "dsa"}
+		tr, err := New(backend, cfg, 4, 8, 8, 3, train.Mean, train.Std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Finalize()
+		var last float64
+		if err := tr.Fit(train, func(_, _ int, l float64) { last = l }); err != nil {
+			t.Fatal(err)
+		}
+		return last
+	}
+	a, b, c := run(5), run(5), run(6)
+	if a != b {
+		t.Errorf("same seed gave losses %v and %v", a, b)
+	}
+	if a == c {
+		t.Errorf("different seeds gave the same loss %v", a)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"optimizer", Config{Optimizer: "rmsprop"}},
+		{"augment", Config{Augment: "mixup"}},
+		{"model", Config{Model: "resnet9000"}},
+		{"lr", Config{LR: -1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := New(backend, tc.cfg, 10, 8, 8, 3, []float32{0, 0, 0}, []float32{1, 1, 1}); err == nil {
+				t.Fatalf("config %+v accepted, want an error", tc.cfg)
+			}
+		})
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	c := Config{}.Defaults()
+	if c.Epochs != 300 || c.BatchSize != 256 || c.LR != 0.01 || c.Momentum != 0.9 || c.WeightDecay != 5e-4 {
+		t.Errorf("defaults %+v differ from the reference protocol", c)
+	}
+	if c.DecayEpoch() != 151 || c.NumPasses() != 301 {
+		t.Errorf("decay after pass %d of %d, want 151 of 301", c.DecayEpoch(), c.NumPasses())
+	}
+	if a := (Config{Augment: "dsa"}).Defaults(); a.Epochs != 1000 {
+		t.Errorf("with augmentation epochs = %d, want 1000", a.Epochs)
+	}
+	if a := (Config{Optimizer: "adam"}).Defaults(); a.LR != 0.001 {
+		t.Errorf("adam lr = %g, want 0.001", a.LR)
+	}
+	_ = math.Pi
+}
