@@ -22,9 +22,10 @@ type ConvConfig struct {
 // the kernel [k, k, in, out] in variable "weights" and the bias in "biases" of the current
 // scope, both initialised as PyTorch's default.
 //
-// It is computed as a sum over the k² kernel taps of (x shifted by the tap) · W[tap], with
-// ShiftZero providing the zero padding: only matrix products and shifts, so gradients of any
-// order are correct on every backend, unlike gomlx's ConvGeneral (see the package doc).
+// It is computed as Im2Col (the k² shifted copies of x, zero-filled at the borders, side by
+// side in the channel axis) times the kernel as a [k·k·in, out] matrix: only ops whose
+// gradients are correct to any order on every backend, unlike gomlx's ConvGeneral (see the
+// package doc).
 func Conv2D(ctx *context.Context, x *Node, cfg ConvConfig) *Node {
 	if x.Rank() != 4 {
 		panic(fmt.Sprintf("nn.Conv2D: want NHWC input, got shape %s", x.Shape()))
@@ -71,23 +72,11 @@ func ConvWith(x, w, b *Node, padding, stride int) *Node {
 	if h+grow+2*padding-k < 0 || wd+grow+2*padding-k < 0 {
 		panic(fmt.Sprintf("nn.ConvWith: input %dx%d too small for kernel %d with padding %d", h, wd, k, padding))
 	}
-	taps := Reshape(w, k*k, in, out)
-	var y *Node
-	for i := 0; i < k; i++ {
-		for j := 0; j < k; j++ {
-			xs := Shift2D(x, padding-i, padding-j)
-			if stride == 2 {
-				xs = Subsample2(Subsample2(xs, 1), 2)
-			}
-			wt := Reshape(CropAxis(taps, 0, i*k+j, i*k+j+1), in, out)
-			term := DotGeneral(xs, []int{3}, nil, wt, []int{0}, nil)
-			if y == nil {
-				y = term
-			} else {
-				y = Add(y, term)
-			}
-		}
+	cols := Im2Col(x, k, padding)
+	if stride == 2 {
+		cols = Subsample2(Subsample2(cols, 1), 2)
 	}
+	y := MatMulLast(cols, Reshape(w, k*k*in, out))
 	if oh < y.Shape().Dimensions[1] {
 		y = CropAxis(y, 1, 0, oh)
 	}

@@ -14,7 +14,7 @@ func Dense(ctx *context.Context, x *Node, out int, bias bool) *Node {
 	bound := FanInBound(in)
 	w := ctx.WithInitializer(UniformInit(ctx, bound)).
 		VariableWithShape("weights", shapes.Make(x.DType(), in, out)).ValueGraph(x.Graph())
-	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
+	y := MatMulLast(x, w)
 	if bias {
 		b := ctx.WithInitializer(UniformInit(ctx, bound)).
 			VariableWithShape("biases", shapes.Make(x.DType(), out)).ValueGraph(x.Graph())

@@ -168,6 +168,9 @@ func TestFirstOrderGradients(t *testing.T) {
 		{"Conv3x3 stride2", []int{1, 6, 5, 2}, func(x *Node) *Node { return weighted(ConvWith(x, kernel(x.Graph(), 3, 2, 3), nil, 1, 2)) }},
 		{"AvgPool2D", []int{1, 5, 4, 2}, func(x *Node) *Node { return weighted(AvgPool2D(x, 2)) }},
 		{"MaxPool2D", []int{1, 4, 4, 2}, func(x *Node) *Node { return weighted(MaxPool2D(x, 2)) }},
+		{"Im2Col", []int{1, 4, 3, 2}, func(x *Node) *Node { return weighted(Im2Col(x, 3, 1)) }},
+		{"Col2Im", []int{1, 3, 4, 18}, func(x *Node) *Node { return weighted(Col2Im(x, 3, 1, 2)) }},
+		{"MatMulLast", []int{2, 3, 4}, func(x *Node) *Node { return weighted(MatMulLast(x, Reshape(Const(x.Graph(), randSlice(9, 20)), 4, 5))) }},
 		{"Relu", []int{3, 4}, func(x *Node) *Node { return weighted(Relu(x)) }},
 		{"CrossEntropy", []int{4, 5}, func(x *Node) *Node {
 			return CrossEntropy(x, Const(x.Graph(), []int32{0, 3, 4, 1}))

@@ -111,20 +111,23 @@ func ZeroPadAxis(x *Node, axis, lo, hi int) *Node {
 func applyAxisMatrix(x *Node, axis int, mat []float64, n, m int) *Node {
 	g := x.Graph()
 	matNode := ConvertDType(Reshape(Const(g, mat), n, m), x.DType())
-	out := DotGeneral(x, []int{axis}, nil, matNode, []int{0}, nil) // axes: x without axis..., m
-	// Move the last axis back to position axis.
 	rank := x.Rank()
-	perm := make([]int, 0, rank)
-	for i := 0; i < rank-1; i++ {
-		if i == axis {
-			perm = append(perm, rank-1)
-		}
-		perm = append(perm, i)
-	}
 	if axis == rank-1 {
-		perm = append(perm, rank-1)
+		return MatMulLast(x, matNode)
 	}
-	return TransposeAllDims(out, perm...)
+	// Move axis last, multiply, move it back.
+	perm := make([]int, 0, rank)
+	for i := 0; i < rank; i++ {
+		if i != axis {
+			perm = append(perm, i)
+		}
+	}
+	perm = append(perm, axis)
+	inv := make([]int, rank)
+	for i, p := range perm {
+		inv[p] = i
+	}
+	return TransposeAllDims(MatMulLast(TransposeAllDims(x, perm...), matNode), inv...)
 }
 
 // Subsample2 keeps the even positions (0, 2, 4, ...) of x along axis: the stride-2 part of a

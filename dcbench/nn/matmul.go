@@ -1,0 +1,70 @@
+package nn
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+)
+
+// withCustomVJP returns value (it is wrapped in StopGradient, so gomlx never differentiates
+// the ops that computed it) as a node whose gradient with respect to inputs[i] is
+// vjp(v, i), where v is the gradient arriving at the output.
+//
+// gomlx offers custom gradients only on identity nodes, whose gradient has the shape of
+// their input. So the output carries an identity that records the arriving v, and each input
+// is linked to the output through an exactly-zero scalar (t − StopGradient(t), summed) whose
+// identity t returns vjp(v, i). The recorded v is used within the same reverse pass: gomlx
+// visits nodes in reverse creation order, so the output's identity always comes before the
+// inputs'. vjp must itself be built from differentiable ops (e.g. MatMulLast), which makes the
+// result differentiable to any order.
+func withCustomVJP(inputs []*Node, value *Node, vjp func(v *Node, i int) *Node) *Node {
+	var arriving *Node
+	value = StopGradient(value)
+	var zero *Node
+	for i, x := range inputs {
+		i := i
+		t := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+			if arriving == nil {
+				panic("nn: internal error, custom gradient reached an input before the output")
+			}
+			return vjp(arriving, i)
+		})
+		z := ReduceAllSum(Sub(t, StopGradient(t)))
+		if zero == nil {
+			zero = z
+		} else {
+			zero = Add(zero, z)
+		}
+	}
+	out := Add(value, ConvertDType(zero, value.DType()))
+	return IdentityWithCustomGradient(out, func(_, v *Node) *Node {
+		arriving = v
+		return v
+	})
+}
+
+// MatMulLast multiplies x [..., K] by w [K, M], giving [..., M].
+//
+// Its gradients are matrix products (dx = v·wᵀ, dw = xᵀ·v), themselves MatMulLast products, so they are
+// cheap and correct to any order. gomlx's own DotGeneral gradient instead materialises the
+// broadcast product of both operands ([..., K, M]), which is hundreds of times slower and
+// takes gigabytes for a convolution layer.
+func MatMulLast(x, w *Node) *Node {
+	if w.Rank() != 2 {
+		panic(fmt.Sprintf("nn.MatMulLast: weights must be a matrix, got %s", w.Shape()))
+	}
+	k := x.Shape().Dimensions[x.Rank()-1]
+	if k != w.Shape().Dimensions[0] {
+		panic(fmt.Sprintf("nn.MatMulLast: shapes %s and %s do not match", x.Shape(), w.Shape()))
+	}
+	value := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
+	return withCustomVJP([]*Node{x, w}, value, func(v *Node, i int) *Node {
+		if i == 0 {
+			return MatMulLast(v, Transpose(w, 0, 1))
+		}
+		rows := x.Shape().Size() / k
+		x2 := Reshape(x, rows, k)
+		v2 := Reshape(v, rows, w.Shape().Dimensions[1])
+		return MatMulLast(Transpose(x2, 0, 1), v2)
+	})
+}
