@@ -12,11 +12,11 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/augment"
 	"github.com/dcbench/dcbench/dcbench/internal/catch"
 	"github.com/dcbench/dcbench/dcbench/models"
 	"github.com/dcbench/dcbench/dcbench/nn"
-	"github.com/dcbench/dcbench/datasets"
 )
 
 // modelScope and optimScope are the context scopes of the network and of the optimiser state.
@@ -157,7 +157,7 @@ func (t *Trainer) applyOptimizer(ctx *context.Context, vars []*context.Variable,
 	var stepVar *context.Variable
 	var corr1, corr2 *Node
 	if t.cfg.Optimizer == "adam" {
-		stepVar = ctx.InAbsPath(context.ScopeSeparator + optimScope).WithInitializer(nn.ConstantInit(0)).
+		stepVar = ctx.InAbsPath(context.ScopeSeparator+optimScope).WithInitializer(nn.ConstantInit(0)).
 			VariableWithShape("adam_step", shapes.Make(lr.DType())).SetTrainable(false)
 		step := AddScalar(stepVar.ValueGraph(g), 1)
 		stepVar.SetValueGraph(step)
