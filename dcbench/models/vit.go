@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -102,16 +103,16 @@ func ViTEmbed(ctx *context.Context, images *Node) *Node {
 	x = Reshape(x, n, gh, p, gw, p, c)
 	x = TransposeAllDims(x, 0, 1, 3, 2, 4, 5)
 	x = Reshape(x, n, gh*gw, p*p*c)
-	x = nn.Dense(ctx.In("patch_embedding"), x, cfg.Dim, true)
 
-	// Prepend the class token: shift the patch tokens to positions 1.. and add the token at 0.
+	// Prepend the class token: zero-pad the patches to positions 1.. (padding the narrow
+	// patch vectors is cheaper than padding the tokens), embed them, blank position 0 (where
+	// the embedding left only its bias) and put the class token there.
 	tokens := gh*gw + 1
+	x = nn.Dense(ctx.In("patch_embedding"), nn.ZeroPadAxis(x, 1, 1, 0), cfg.Dim, true)
 	normal := func(g *Graph, shape shapes.Shape) *Node { return ctx.RandomNormal(g, shape) }
 	cls := ctx.WithInitializer(normal).VariableWithShape("cls_token", shapes.Make(dt, 1, 1, cfg.Dim)).ValueGraph(g)
-	first := make([]float64, tokens)
-	first[0] = 1
-	firstMask := ConvertDType(Reshape(Const(g, first), 1, tokens, 1), dt)
-	x = Add(nn.ZeroPadAxis(x, 1, 1, 0), Mul(cls, firstMask))
+	first := oneHotAxis(g, dt, tokens, 0, 3, 1)
+	x = Add(Mul(x, OneMinus(first)), Mul(cls, first))
 	pos := ctx.WithInitializer(normal).VariableWithShape("pos_embedding", shapes.Make(dt, 1, tokens, cfg.Dim)).ValueGraph(g)
 	x = dropout(ctx, Add(x, pos), cfg.EmbDropout)
 
@@ -120,7 +121,7 @@ func ViTEmbed(ctx *context.Context, images *Node) *Node {
 		x = Add(x, vitAttention(block.In("attention"), nn.LastAxisLayerNorm(block.In("norm1"), x), cfg))
 		x = Add(x, vitFeedForward(block.In("feedforward"), nn.LastAxisLayerNorm(block.In("norm2"), x), cfg))
 	}
-	return Reshape(nn.CropAxis(x, 1, 0, 1), n, cfg.Dim)
+	return ReduceSum(Mul(x, first), 1) // the class token, x[:, 0]
 }
 
 // vitAttention is the multi-head self-attention of vit_pytorch on tokens x [N, T, Dim].
@@ -130,12 +131,12 @@ func vitAttention(ctx *context.Context, x *Node, cfg ViTConfig) *Node {
 	inner := cfg.Heads * cfg.HeadDim
 	wqkv := ctx.In("to_qkv").WithInitializer(nn.UniformInit(ctx, nn.FanInBound(dim))).
 		VariableWithShape("weights", shapes.Make(x.DType(), dim, 3*inner)).ValueGraph(x.Graph())
-	w3 := Reshape(wqkv, dim, 3, inner) // columns [q | k | v], as qkv.chunk(3, dim=-1)
-	project := func(i int) *Node {
-		w := Reshape(nn.CropAxis(w3, 1, i, i+1), dim, inner)
-		return Reshape(DotGeneral(x, []int{2}, nil, w, []int{0}, nil), n, t, cfg.Heads, cfg.HeadDim)
-	}
-	q, k, v := project(0), project(1), project(2)
+	// qkv [N, T, 3, H, head_dim]: columns [q | k | v] as qkv.chunk(3, dim=-1), each split
+	// into heads as 'b n (h d) -> b h n d'. The chunks are picked with one-hot masked sums
+	// (Slice has no higher-order gradients on simplego).
+	qkv := Reshape(nn.MatMulLast(x, wqkv), n, t, 3, cfg.Heads, cfg.HeadDim)
+	chunk := func(i int) *Node { return ReduceSum(Mul(qkv, oneHotAxis(x.Graph(), x.DType(), 3, i, 5, 2)), 2) }
+	q, k, v := chunk(0), chunk(1), chunk(2)
 	// dots [N, H, T, T] = q·kᵀ/√head_dim (batch axes N and H come first).
 	dots := MulScalar(DotGeneral(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2}), 1/math.Sqrt(float64(cfg.HeadDim)))
 	attn := stableSoftmax(dots)
@@ -152,6 +153,19 @@ func vitFeedForward(ctx *context.Context, x *Node, cfg ViTConfig) *Node {
 	dim := x.Shape().Dimensions[x.Rank()-1]
 	h := dropout(ctx, gelu(nn.Dense(ctx.In("fc1"), x, cfg.MLPDim, true)), cfg.Dropout)
 	return dropout(ctx, nn.Dense(ctx.In("fc2"), h, dim, true), cfg.Dropout)
+}
+
+// oneHotAxis is a constant of the given rank with size n on axis and 1 elsewhere, 1 at
+// position i of axis and 0 elsewhere: a mask that picks position i with a product and a sum.
+func oneHotAxis(g *Graph, dt dtypes.DType, n, i, rank, axis int) *Node {
+	v := make([]float64, n)
+	v[i] = 1
+	dims := make([]int, rank)
+	for j := range dims {
+		dims[j] = 1
+	}
+	dims[axis] = n
+	return ConvertDType(Reshape(Const(g, v), dims...), dt)
 }
 
 // ViTHead is the reference's mlp_head: LayerNorm then a linear layer (scope "classifier").

@@ -1,6 +1,7 @@
 package train
 
 import (
+	stdctx "context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -212,8 +213,9 @@ type EpochFunc func(epoch, total int, loss float64)
 
 // Fit trains the network on train (normalised images) following the reference schedule:
 // Epochs+1 passes of shuffled batches, the learning rate ×0.1 (and a fresh optimiser state)
-// after pass Epochs/2+1.
-func (t *Trainer) Fit(train *datasets.Dataset, onEpoch EpochFunc) error {
+// after pass Epochs/2+1. It stops with ctx's error when ctx is cancelled (checked between
+// batches); ctx may be nil.
+func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch EpochFunc) error {
 	if err := t.checkData(train); err != nil {
 		return err
 	}
@@ -224,6 +226,9 @@ func (t *Trainer) Fit(train *datasets.Dataset, onEpoch EpochFunc) error {
 		var lossSum float64
 		var batches int
 		for start := 0; start < train.N; start += t.cfg.BatchSize {
+			if ctx != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
 			idx := perm[start:min(start+t.cfg.BatchSize, train.N)]
 			buf = train.Batch(idx, buf[:0])
 			if t.host != nil {

@@ -63,7 +63,7 @@ func TestFitLearnsToyTask(t *testing.T) {
 			}
 			defer tr.Finalize()
 			var first, last float64
-			if err := tr.Fit(train, func(ep, total int, loss float64) {
+			if err := tr.Fit(nil, train, func(ep, total int, loss float64) {
 				if ep == 1 {
 					first = loss
 				}
@@ -99,7 +99,7 @@ func TestSameSeedSameResult(t *testing.T) {
 		}
 		defer tr.Finalize()
 		var last float64
-		if err := tr.Fit(train, func(_, _ int, l float64) { last = l }); err != nil {
+		if err := tr.Fit(nil, train, func(_, _ int, l float64) { last = l }); err != nil {
 			t.Fatal(err)
 		}
 		return last
