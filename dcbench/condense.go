@@ -10,8 +10,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 
-	"github.com/dcbench/dcbench/dcbench/backend"
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/backend"
 )
 
 // ProgressFunc reports progress of long work: done out of total units, with a short message.

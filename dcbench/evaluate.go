@@ -8,9 +8,9 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 
+	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/backend"
 	"github.com/dcbench/dcbench/dcbench/train"
-	"github.com/dcbench/dcbench/datasets"
 )
 
 // EvalOptions are the settings of Evaluate: the training setting (train.Config, whose zero

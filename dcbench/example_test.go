@@ -3,8 +3,8 @@ package dcbench_test
 import (
 	"fmt"
 
-	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench"
 )
 
 // Condense a random IPC-2 set of the embedded CIFAR-10 subset.
