@@ -36,6 +36,7 @@ type EvalResult struct {
 	Mean       float64      `json:"mean"`       // percent
 	Std        float64      `json:"std"`        // population std (ddof=0), as the reference
 	Seeds      []uint64     `json:"seeds"`
+	RunSecs    []float64    `json:"run_seconds"` // wall time of each run (training and testing)
 	Seconds    float64      `json:"seconds"`           // wall time of all runs
 	EpochSecs  float64      `json:"seconds_per_epoch"` // mean wall time of one training pass
 	Config     train.Config `json:"config"`
@@ -105,6 +106,7 @@ func Evaluate(set *Set, test *datasets.Dataset, opts EvalOptions) (*EvalResult, 
 			return nil, err
 		}
 		t0 := time.Now()
+		runStart := t0
 		err = tr.Fit(opts.Context, d, func(ep, total int, loss float64) {
 			if opts.Progress != nil {
 				opts.Progress(r*passes+ep, opts.NumEval*passes,
@@ -123,6 +125,7 @@ func Evaluate(set *Set, test *datasets.Dataset, opts EvalOptions) (*EvalResult, 
 		}
 		res.Accuracies = append(res.Accuracies, 100*acc)
 		res.Seeds = append(res.Seeds, rc.Seed)
+		res.RunSecs = append(res.RunSecs, time.Since(runStart).Seconds())
 	}
 	res.Mean, res.Std = MeanStd(res.Accuracies)
 	res.Seconds = time.Since(start).Seconds()

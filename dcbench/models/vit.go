@@ -74,9 +74,13 @@ func ViTConfigFrom(ctx *context.Context) ViTConfig {
 //     and head_dim == dim, as the reference). FeedForward: Linear(dim, mlp) → GELU (exact,
 //     erf) → dropout → Linear(mlp, dim) → dropout.
 //
-// The prepend, the class-token read-out and the q/k/v split use nn.ZeroPadAxis / nn.CropAxis
-// (constant 0/1 matrix products) instead of Concatenate/Slice, and the softmax is shifted by
-// a max without gradient, so the network can be differentiated to any order on every backend.
+// Graph-level choices for differentiability to any order on every backend: the class token
+// is prepended with nn.ZeroPadAxis and a one-hot mask instead of Concatenate, read out and
+// the q/k/v chunks split with one-hot masked sums instead of Slice, projections use
+// nn.MatMulLast (cheap custom gradients), and the softmax is shifted by a max without
+// gradient. The two attention products (q·kᵀ and attn·v) are batched DotGenerals, whose gomlx
+// gradient materialises [N, heads, T, T, head_dim] products: fine for 32x32 (65 tokens),
+// heavy when training on 64x64 images on the pure-Go backend.
 //
 // Parameters for 32x32x3 images and 10 classes (64 patches, patch_dim 48): patch embedding
 // 48·512+512 = 25,088; positional embedding 65·512 = 33,280; class token 512; per block
