@@ -12,38 +12,17 @@ import (
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/backend"
+	"github.com/dcbench/dcbench/dcbench/method"
 )
 
 // ProgressFunc reports progress of long work: done out of total units, with a short message.
-type ProgressFunc func(done, total int, msg string)
+type ProgressFunc = method.ProgressFunc
 
-// Request is what a Condenser gets: the (normalised) training set and the settings.
-type Request struct {
-	// Context cancels the work; never nil.
-	Context context.Context
-	// Train is the normalised real training set.
-	Train *datasets.Dataset
-	// IPC is the number of images per class to produce (checked against every class).
-	IPC int
-	// Seed for every random draw of the method.
-	Seed uint64
-	// Backend runs the graph computations of the method.
-	Backend backends.Backend
-	// Params are method-specific settings (documented by each condenser).
-	Params map[string]any
-	// Progress, never nil (a no-op when the caller gave none).
-	Progress ProgressFunc
-}
+// Request is what a Condenser gets; see method.Request.
+type Request = method.Request
 
-// Condenser is a dataset-condensation method: it makes IPC images per class from the
-// training set. Implementations return a Set with Data (normalised, labels grouped by class);
-// Condense fills the bookkeeping fields.
-type Condenser interface {
-	// Name is the registry name, lower case.
-	Name() string
-	// Condense makes the condensed set.
-	Condense(req Request) (*Set, error)
-}
+// Condenser is a condensation method; see method.Condenser.
+type Condenser = method.Condenser
 
 var (
 	condensersMu sync.RWMutex
@@ -131,11 +110,13 @@ func Condense(train *datasets.Dataset, opts CondenseOptions) (*Set, error) {
 		opts.Progress = func(int, int, string) {}
 	}
 	start := time.Now()
-	set, err := c.Condense(Request{Context: opts.Context, Train: train, IPC: opts.IPC, Seed: opts.Seed,
+	data, err := c.Condense(Request{Context: opts.Context, Train: train, IPC: opts.IPC, Seed: opts.Seed,
 		Backend: opts.Backend, Params: opts.Params, Progress: opts.Progress})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name(), err)
 	}
+	data.Split = "condensed"
+	set := &Set{Data: data}
 	set.Method, set.IPC, set.Seed, set.Params = c.Name(), opts.IPC, opts.Seed, opts.Params
 	set.Source = opts.Source
 	if set.Source == "" {

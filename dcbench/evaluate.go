@@ -36,7 +36,7 @@ type EvalResult struct {
 	Mean       float64      `json:"mean"`       // percent
 	Std        float64      `json:"std"`        // population std (ddof=0), as the reference
 	Seeds      []uint64     `json:"seeds"`
-	RunSecs    []float64    `json:"run_seconds"` // wall time of each run (training and testing)
+	RunSecs    []float64    `json:"run_seconds"`       // wall time of each run (training and testing)
 	Seconds    float64      `json:"seconds"`           // wall time of all runs
 	EpochSecs  float64      `json:"seconds_per_epoch"` // mean wall time of one training pass
 	Config     train.Config `json:"config"`

@@ -2,6 +2,8 @@ package dcbench
 
 import (
 	"math/rand/v2"
+
+	"github.com/dcbench/dcbench/datasets"
 )
 
 // Random selects IPC real images per class uniformly at random (without replacement): the
@@ -13,7 +15,7 @@ type Random struct{}
 func (Random) Name() string { return "random" }
 
 // Condense picks the images.
-func (Random) Condense(req Request) (*Set, error) {
+func (Random) Condense(req Request) (*datasets.Dataset, error) {
 	d := req.Train
 	var idx []int
 	for c := 0; c < d.NumClasses(); c++ {
@@ -25,9 +27,5 @@ func (Random) Condense(req Request) (*Set, error) {
 		idx = append(idx, pick...)
 		req.Progress(c+1, d.NumClasses(), d.Classes[c])
 	}
-	sub := d.Subset(idx)
-	sub.Split = "condensed"
-	return &Set{Data: sub}, nil
+	return d.Subset(idx), nil
 }
-
-func init() { RegisterCondenser(Random{}) }

@@ -317,7 +317,7 @@ func TestBatchNormArithmetic(t *testing.T) {
 	// x [N=2, H=1, W=2, C=2]: channel 0 holds 1, 2, 3, 4 (mean 2.5, biased var 1.25, unbiased
 	// 5/3); channel 1 holds 0, 0, 2, 2 (mean 1, biased var 1, unbiased 4/3).
 	x := tensors.FromFlatDataAndDimensions([]float32{1, 0, 2, 0, 3, 2, 4, 2}, 2, 1, 2, 2)
-	ctx := context.New()
+	ctx := context.New().Checked(false) // the inference graph reuses the training graph's variables
 	run := func(training bool) []float32 {
 		exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, x *Node) *Node {
 			ctx.SetTraining(x.Graph(), training)
@@ -376,7 +376,7 @@ func TestBatchNormModelTrainEval(t *testing.T) {
 	m, _ := Get("alexnetbn")
 	a, b, c := randomImages(1, 1, 16, 16, 3), randomImages(2, 1, 16, 16, 3), randomImages(3, 1, 16, 16, 3)
 	ab, ac := stack(a, b), stack(a, c)
-	ctx := context.New()
+	ctx := context.New().Checked(false) // both graphs share the variables
 	logits := func(training bool) *context.Exec {
 		return context.MustNewExec(backend, ctx, func(ctx *context.Context, x *Node) *Node {
 			ctx.SetTraining(x.Graph(), training)
