@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/dcbench/models"
 	"github.com/dcbench/dcbench/dcbench/reference"
@@ -18,7 +19,7 @@ func cmdEval(args []string) error {
 	c.register(fs)
 	var (
 		setFile, modelList, optimizer, augment, results string
-		numEval, epochs, batch                          int
+		numEval, epochs, batch, testN                   int
 		lr                                              float64
 		perBatch                                        bool
 	)
@@ -30,6 +31,8 @@ func cmdEval(args []string) error {
 	fs.Float64Var(&lr, "lr", 0, "learning rate (default 0.01 for sgd, 0.001 for adam)")
 	fs.IntVar(&batch, "batch", 256, "training batch size")
 	fs.StringVar(&augment, "augment", "none", "training augmentation: none, dsa, imagenet_aug, randaug, autoaug")
+	fs.StringVar(&augment, "aug", "none", "alias of --augment")
+	fs.IntVar(&testN, "test-n", 0, "evaluate on this many test images, class-balanced (the first n/classes of each class); 0 = all")
 	fs.BoolVar(&perBatch, "per-batch-augment", false, "one augmentation draw per batch, as the reference (default: per image)")
 	fs.StringVar(&results, "results", "results/results.jsonl", "append one JSON record per run to this file (\"\" for none)")
 	if err := parse(fs, args); err != nil {
@@ -55,6 +58,14 @@ func cmdEval(args []string) error {
 	data, dname, err := c.loadData()
 	if err != nil {
 		return err
+	}
+	testNote := ""
+	if testN < 0 {
+		return usageError{fmt.Errorf("--test-n must be non-negative, got %d", testN)}
+	}
+	if testN > 0 && testN < data.Test.N {
+		data.Test = balancedHead(data.Test, testN)
+		testNote = fmt.Sprintf("[test %d]", data.Test.N)
 	}
 	logf(c.quiet, os.Stderr, "data: %s (%d train, %d test images, %d classes)\n", dname, data.Train.N, data.Test.N, data.Train.NumClasses())
 	ctx, stop := interruptible()
@@ -97,11 +108,11 @@ func cmdEval(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := appendRecords(results, recordsOf(dname, set, setFile, res)); err != nil {
+		if err := appendRecords(results, recordsOf(dname+testNote, set, setFile, res)); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%.3f\n", dname, set.Method, set.IPC, m, res.Augment,
-			res.Config.Epochs, len(res.Accuracies), res, paperValue(dname, set.Method, set.IPC, m, res.Augment), res.EpochSecs)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%.3f\n", dname+testNote, set.Method, set.IPC, m, res.Augment,
+			res.Config.Epochs, len(res.Accuracies), res, paperValue(dname+testNote, set.Method, set.IPC, m, res.Augment), res.EpochSecs)
 		tw.Flush()
 	}
 	if results != "" {
@@ -115,6 +126,9 @@ func cmdEval(args []string) error {
 // paper's full-CIFAR-10 value is shown, marked with "*".
 func paperValue(dataset, method string, ipc int, model, augment string) string {
 	mark := ""
+	if i := strings.Index(dataset, "["); i >= 0 {
+		dataset, mark = dataset[:i], "*"
+	}
 	if strings.HasSuffix(dataset, "-embedded") {
 		dataset = strings.TrimSuffix(dataset, "-embedded")
 		mark = "*"
@@ -130,6 +144,17 @@ func paperValue(dataset, method string, ipc int, model, augment string) string {
 		return "—"
 	}
 	return e.String() + mark
+}
+
+// balancedHead keeps the first n/classes test images of every class (at least one each).
+func balancedHead(d *datasets.Dataset, n int) *datasets.Dataset {
+	per := max(1, n/d.NumClasses())
+	var idx []int
+	for c := 0; c < d.NumClasses(); c++ {
+		ci := d.ClassIndices(c)
+		idx = append(idx, ci[:min(per, len(ci))]...)
+	}
+	return d.Subset(idx)
 }
 
 func splitList(s string) []string {
