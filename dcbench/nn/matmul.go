@@ -13,7 +13,7 @@ import (
 // gomlx offers custom gradients only on identity nodes, whose gradient has the shape of
 // their input. So the output carries an identity that records the arriving v, and each input
 // is linked to the output through an exactly-zero scalar (t − StopGradient(t), summed) whose
-// identity t returns vjp(v, i). The recorded v is used within the same reverse pass: gomlx
+// identity t returns vjp(v, i). Reading the zero costs O(1) (see firstElementZero). The recorded v is used within the same reverse pass: gomlx
 // visits nodes in reverse creation order, so the output's identity always comes before the
 // inputs'. vjp must itself be built from differentiable ops (e.g. MatMulLast), which makes the
 // result differentiable to any order.
@@ -29,7 +29,7 @@ func withCustomVJP(inputs []*Node, value *Node, vjp func(v *Node, i int) *Node) 
 			}
 			return vjp(arriving, i)
 		})
-		z := ReduceAllSum(Sub(t, StopGradient(t)))
+		z := firstElementZero(t)
 		if zero == nil {
 			zero = z
 		} else {
@@ -41,6 +41,16 @@ func withCustomVJP(inputs []*Node, value *Node, vjp func(v *Node, i int) *Node) 
 		arriving = v
 		return v
 	})
+}
+
+// firstElementZero returns t's first element minus itself: exactly 0, read in O(1) (a
+// one-element Gather, whose gradient, a ScatterSum, is cheap and works on every backend), yet
+// on a gradient path from t.
+func firstElementZero(t *Node) *Node {
+	flat := Reshape(t, t.Shape().Size(), 1)
+	idx := Const(t.Graph(), [][]int32{{0}})
+	first := Reshape(Gather(flat, idx))
+	return Sub(first, StopGradient(first))
 }
 
 // MatMulLast multiplies x [..., K] by w [K, M], giving [..., M].

@@ -6,19 +6,6 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 )
 
-// withLinearGradient returns value (computed from x without any gradient path) with the
-// gradient with respect to x set to transpose(v), where transpose is the adjoint of the
-// linear map that produced value from x.
-//
-// gomlx only offers custom gradients on identity nodes, so the result is built as
-// value + (t - StopGradient(t)), with t = x carrying the custom gradient: the second term is
-// exactly zero in value (x - x), and its gradient is transpose(v). Because transpose is
-// itself built from ops of this file, the gradient is again differentiable, to any order.
-func withLinearGradient(x, value *Node, transpose func(v *Node) *Node) *Node {
-	t := IdentityWithCustomGradient(x, func(_, v *Node) *Node { return transpose(v) })
-	return Add(value, Sub(t, StopGradient(t)))
-}
-
 // rawShift moves x by offset positions along axis, filling with zeros: out[i] = x[i-offset].
 // Its result must be wrapped in StopGradient: gomlx would differentiate Slice with Pad.
 func rawShift(x *Node, axis, offset int) *Node {
@@ -50,8 +37,7 @@ func ShiftZero(x *Node, axis, offset int) *Node {
 	if offset == 0 {
 		return x
 	}
-	value := StopGradient(rawShift(x, axis, offset))
-	return withLinearGradient(x, value, func(v *Node) *Node { return ShiftZero(v, axis, -offset) })
+	return withCustomVJP([]*Node{x}, rawShift(x, axis, offset), func(v *Node, _ int) *Node { return ShiftZero(v, axis, -offset) })
 }
 
 // Shift2D moves NHWC feature maps by (dy, dx) pixels with zero fill: out[n, h, w, c] =
@@ -60,8 +46,7 @@ func Shift2D(x *Node, dy, dx int) *Node {
 	if dy == 0 && dx == 0 {
 		return x
 	}
-	value := StopGradient(rawShift(rawShift(x, 1, dy), 2, dx))
-	return withLinearGradient(x, value, func(v *Node) *Node { return Shift2D(v, -dy, -dx) })
+	return withCustomVJP([]*Node{x}, rawShift(rawShift(x, 1, dy), 2, dx), func(v *Node, _ int) *Node { return Shift2D(v, -dy, -dx) })
 }
 
 // CropAxis keeps positions [start, end) of x along axis.
