@@ -75,6 +75,19 @@ func MatMulLast(x, w *Node) *Node {
 		rows := x.Shape().Size() / k
 		x2 := Reshape(x, rows, k)
 		v2 := Reshape(v, rows, w.Shape().Dimensions[1])
-		return MatMulLast(Transpose(x2, 0, 1), v2)
+		return matMulTN(x2, v2)
+	})
+}
+
+// matMulTN is aᵀ·b for matrices a [B, K] and b [B, M], giving [K, M], without materialising
+// the transpose (the backend contracts the first axes directly). Gradients: da = b·vᵀ,
+// db = a·v, both differentiable to any order.
+func matMulTN(a, b *Node) *Node {
+	value := DotGeneral(a, []int{0}, nil, b, []int{0}, nil)
+	return withCustomVJP([]*Node{a, b}, value, func(v *Node, i int) *Node {
+		if i == 0 {
+			return MatMulLast(b, Transpose(v, 0, 1))
+		}
+		return MatMulLast(a, v)
 	})
 }

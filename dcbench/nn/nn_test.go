@@ -171,6 +171,7 @@ func TestFirstOrderGradients(t *testing.T) {
 		{"Im2Col", []int{1, 4, 3, 2}, func(x *Node) *Node { return weighted(Im2Col(x, 3, 1)) }},
 		{"Col2Im", []int{1, 3, 4, 18}, func(x *Node) *Node { return weighted(Col2Im(x, 3, 1, 2)) }},
 		{"MatMulLast", []int{2, 3, 4}, func(x *Node) *Node { return weighted(MatMulLast(x, Reshape(Const(x.Graph(), randSlice(9, 20)), 4, 5))) }},
+		{"matMulTN", []int{6, 3}, func(x *Node) *Node { return weighted(matMulTN(x, Reshape(Const(x.Graph(), randSlice(9, 30)), 6, 5))) }},
 		{"Relu", []int{3, 4}, func(x *Node) *Node { return weighted(Relu(x)) }},
 		{"CrossEntropy", []int{4, 5}, func(x *Node) *Node {
 			return CrossEntropy(x, Const(x.Graph(), []int32{0, 3, 4, 1}))
