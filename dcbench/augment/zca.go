@@ -15,8 +15,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// DefaultZCARegularization is the eps the reference (KIP and MTT, through kornia's
-// ZCAWhitening(eps=0.1)) adds to the covariance eigenvalues.
+// DefaultZCARegularization is the eps that MTT (through kornia's ZCAWhitening(eps=0.1))
+// adds to the covariance eigenvalues; KIP uses the per-image variant of FitZCAKIP.
 const DefaultZCARegularization = 0.1
 
 // zcaChunk is the number of rows processed at a time, bounding the float64 scratch memory.
