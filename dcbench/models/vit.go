@@ -34,8 +34,11 @@ const (
 
 // ViTConfig is the architecture of a ViT, read from context params by ViTConfigFrom.
 type ViTConfig struct {
+	// Patch is the patch side; Dim the token width; Depth the number of blocks; Heads and
+	// HeadDim the attention heads and their width; MLPDim the feed-forward hidden width.
 	Patch, Dim, Depth, Heads, HeadDim, MLPDim int
-	Dropout, EmbDropout                       float64
+	// Dropout is the rate inside the blocks, EmbDropout the rate after the embedding.
+	Dropout, EmbDropout float64
 }
 
 // DefaultViT is DC-Bench's ViT for CIFAR: patch 4, dim 512, depth 6, 8 heads of 64, MLP 512,
@@ -77,10 +80,8 @@ func ViTConfigFrom(ctx *context.Context) ViTConfig {
 // Graph-level choices for differentiability to any order on every backend: the class token
 // is prepended with nn.ZeroPadAxis and a one-hot mask instead of Concatenate, read out and
 // the q/k/v chunks split with one-hot masked sums instead of Slice, projections use
-// nn.MatMulLast (cheap custom gradients), and the softmax is shifted by a max without
-// gradient. The two attention products (q·kᵀ and attn·v) are batched DotGenerals, whose gomlx
-// gradient materialises [N, heads, T, T, head_dim] products: fine for 32x32 (65 tokens),
-// heavy when training on 64x64 images on the pure-Go backend.
+// nn.MatMulLast (cheap custom gradients), the two attention products (q·kᵀ and attn·v) use
+// nn.BatchMatMul over N·heads, and the softmax is shifted by a max without gradient.
 //
 // Parameters for 32x32x3 images and 10 classes (64 patches, patch_dim 48): patch embedding
 // 48·512+512 = 25,088; positional embedding 65·512 = 33,280; class token 512; per block
@@ -141,11 +142,16 @@ func vitAttention(ctx *context.Context, x *Node, cfg ViTConfig) *Node {
 	qkv := Reshape(nn.MatMulLast(x, wqkv), n, t, 3, cfg.Heads, cfg.HeadDim)
 	chunk := func(i int) *Node { return ReduceSum(Mul(qkv, oneHotAxis(x.Graph(), x.DType(), 3, i, 5, 2)), 2) }
 	q, k, v := chunk(0), chunk(1), chunk(2)
-	// dots [N, H, T, T] = q·kᵀ/√head_dim (batch axes N and H come first).
-	dots := MulScalar(DotGeneral(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2}), 1/math.Sqrt(float64(cfg.HeadDim)))
+	// Heads become batch entries: [N, T, H, d] -> [N·H, T, d].
+	heads := func(z *Node) *Node {
+		return Reshape(TransposeAllDims(z, 0, 2, 1, 3), n*cfg.Heads, t, cfg.HeadDim)
+	}
+	qh, kh, vh := heads(q), heads(k), heads(v)
+	// dots [N·H, T, T] = q·kᵀ/√head_dim.
+	dots := MulScalar(nn.BatchMatMul(qh, TransposeAllDims(kh, 0, 2, 1)), 1/math.Sqrt(float64(cfg.HeadDim)))
 	attn := stableSoftmax(dots)
-	out := DotGeneral(attn, []int{3}, []int{0, 1}, v, []int{1}, []int{0, 2}) // [N, H, T, head_dim]
-	out = Reshape(TransposeAllDims(out, 0, 2, 1, 3), n, t, inner)            // 'b h n d -> b n (h d)'
+	out := Reshape(nn.BatchMatMul(attn, vh), n, cfg.Heads, t, cfg.HeadDim) // [N, H, T, head_dim]
+	out = Reshape(TransposeAllDims(out, 0, 2, 1, 3), n, t, inner)          // 'b h n d -> b n (h d)'
 	if cfg.Heads == 1 && cfg.HeadDim == dim {
 		return out
 	}

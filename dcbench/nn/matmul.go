@@ -91,3 +91,20 @@ func matMulTN(a, b *Node) *Node {
 		return MatMulLast(a, v)
 	})
 }
+
+// BatchMatMul multiplies a [B, M, K] by b [B, K, N] batch by batch, giving [B, M, N], with the
+// same cheap, any-order gradients as MatMulLast (da = v·bᵀ, db = aᵀ·v per batch) instead of
+// gomlx's DotGeneral gradient, which materialises [B, M, K, N]. Used by attention.
+func BatchMatMul(a, b *Node) *Node {
+	if a.Rank() != 3 || b.Rank() != 3 || a.Shape().Dimensions[0] != b.Shape().Dimensions[0] ||
+		a.Shape().Dimensions[2] != b.Shape().Dimensions[1] {
+		panic(fmt.Sprintf("nn.BatchMatMul: shapes %s and %s do not match [B,M,K]·[B,K,N]", a.Shape(), b.Shape()))
+	}
+	value := DotGeneral(a, []int{2}, []int{0}, b, []int{1}, []int{0})
+	return withCustomVJP([]*Node{a, b}, value, func(v *Node, i int) *Node {
+		if i == 0 {
+			return BatchMatMul(v, TransposeAllDims(b, 0, 2, 1))
+		}
+		return BatchMatMul(TransposeAllDims(a, 0, 2, 1), v)
+	})
+}

@@ -172,6 +172,12 @@ func TestFirstOrderGradients(t *testing.T) {
 		{"Col2Im", []int{1, 3, 4, 18}, func(x *Node) *Node { return weighted(Col2Im(x, 3, 1, 2)) }},
 		{"MatMulLast", []int{2, 3, 4}, func(x *Node) *Node { return weighted(MatMulLast(x, Reshape(Const(x.Graph(), randSlice(9, 20)), 4, 5))) }},
 		{"matMulTN", []int{6, 3}, func(x *Node) *Node { return weighted(matMulTN(x, Reshape(Const(x.Graph(), randSlice(9, 30)), 6, 5))) }},
+		{"BatchMatMul", []int{2, 3, 4}, func(x *Node) *Node {
+			return weighted(BatchMatMul(x, Reshape(Const(x.Graph(), randSlice(9, 40)), 2, 4, 5)))
+		}},
+		{"BatchMatMul rhs", []int{2, 4, 5}, func(x *Node) *Node {
+			return weighted(BatchMatMul(Reshape(Const(x.Graph(), randSlice(9, 24)), 2, 3, 4), x))
+		}},
 		{"Relu", []int{3, 4}, func(x *Node) *Node { return weighted(Relu(x)) }},
 		{"CrossEntropy", []int{4, 5}, func(x *Node) *Node {
 			return CrossEntropy(x, Const(x.Graph(), []int32{0, 3, 4, 1}))
@@ -182,6 +188,17 @@ func TestFirstOrderGradients(t *testing.T) {
 			fdCheck(t, tc.name, tc.dims, tc.f, 24, 1e-6)
 		})
 	}
+}
+
+// TestSecondOrderBatchMatMul checks d/da ‖∂L/∂b‖² through BatchMatMul (attention's pattern).
+func TestSecondOrderBatchMatMul(t *testing.T) {
+	f := func(a *Node) *Node {
+		b := Reshape(Const(a.Graph(), randSlice(5, 2*4*3)), 2, 4, 3)
+		loss := weighted(Tanh(BatchMatMul(a, b)))
+		gb := Gradient(loss, b)[0]
+		return ReduceAllSum(Mul(gb, gb))
+	}
+	fdCheck(t, "BatchMatMul second order", []int{2, 3, 4}, f, 24, 1e-5)
 }
 
 // TestSecondOrderGradients checks d/dx ‖∂L/∂W‖² — the gradient-matching pattern of DC/DSA —
