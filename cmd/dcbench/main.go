@@ -40,10 +40,12 @@ func run(args []string) int {
 		err = cmdCondense(args[1:])
 	case "info":
 		err = cmdInfo(args[1:])
+	case "bench":
+		err = cmdBench(args[1:])
 	case "augshow":
 		err = cmdAugshow(args[1:])
 	default:
-		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow)", args[0])}
+		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench)", args[0])}
 	}
 	if err == nil {
 		return 0
@@ -63,6 +65,8 @@ Commands:
             networks on it, report test accuracy mean ± std (population) over --num-eval runs
   condense  condense a dataset and save the set (--out FILE)
   info      show the backend, datasets, models and methods
+  bench     seconds per iteration and peak memory of every method at IPC 1/10/50 and of an
+            evaluation epoch, next to the paper's Table 8
   augshow   render an embedded CIFAR-10 image under every DSA op and host augmentation (--out PNG)
 
 Run "dcbench <command> -h" for its flags. Without --dataset/--data the embedded CIFAR-10
