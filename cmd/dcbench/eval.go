@@ -113,8 +113,11 @@ func cmdEval(args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%.3f\n", dname+testNote, set.Method, set.IPC, m, res.Augment,
 			res.Config.Epochs, len(res.Accuracies), res, paperValue(dname+testNote, set.Method, set.IPC, m, res.Augment), res.EpochSecs)
-		tw.Flush()
+		if len(names) > 1 {
+			logf(c.quiet, os.Stderr, "%s: %s %%\n", m, res)
+		}
 	}
+	tw.Flush() // one aligned table at the end
 	if results != "" {
 		logf(c.quiet, os.Stderr, "records appended to %s\n", results)
 	}
