@@ -77,6 +77,9 @@ func (s *Set) Save(path string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("saving condensed set to %s: %w", path, err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600; sets are shared
+		return fmt.Errorf("saving condensed set to %s: %w", path, err)
+	}
 	return os.Rename(tmp.Name(), path)
 }
 

@@ -44,8 +44,12 @@ func run(args []string) int {
 		err = cmdBench(args[1:])
 	case "augshow":
 		err = cmdAugshow(args[1:])
+	case "sweep":
+		err = cmdSweep(args[1:])
+	case "report":
+		err = cmdReport(args[1:])
 	default:
-		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench)", args[0])}
+		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench, sweep, report)", args[0])}
 	}
 	if err == nil {
 		return 0
@@ -68,6 +72,10 @@ Commands:
   bench     seconds per iteration and peak memory of every method at IPC 1/10/50 and of an
             evaluation epoch, next to the paper's Table 8
   augshow   render an embedded CIFAR-10 image under every DSA op and host augmentation (--out PNG)
+  sweep     run a grid (--spec FILE, --preset table4..table9|fig6, or flags) into a results
+            folder, skipping recorded runs; --shard i/n splits it among independent processes
+  report    aggregate a results folder into the appendix tables and the leaderboard, beside the
+            paper's numbers (Markdown, CSV, HTML)
 
 Run "dcbench <command> -h" for its flags. Without --dataset/--data the embedded CIFAR-10
 subset is used.
