@@ -5,7 +5,7 @@
 // mean ± std, condensation seconds and seconds per outer iteration.
 //
 //	go run ./dcbench/condensers/internal/gmexp -ipc 1 -iters 20 -batch-real 64
-//	go run ./dcbench/condensers/internal/gmexp -measure   # time one outer iteration only
+//	go run ./dcbench/condensers/internal/gmexp -measure -iters 3 -methods dc,dsa   # timing only
 package main
 
 import (
@@ -34,7 +34,7 @@ func main() {
 	runs := flag.Int("runs", 3, "evaluation runs")
 	perClass := flag.Int("test-per-class", 100, "test images per class")
 	seed := flag.Uint64("seed", 0, "seed of condensation and evaluation")
-	measure := flag.Bool("measure", false, "only time one outer iteration of DC and DSA")
+	measure := flag.Bool("measure", false, "only time the outer iterations of DC and DSA (no evaluation)")
 	flag.Parse()
 
 	// The project's choice: $GOMLX_BACKEND, a CUDA GPU, else simplego op by op (its parallel
@@ -70,9 +70,6 @@ func main() {
 		n := 0
 		if m != "random" {
 			n = *iters
-			if *measure {
-				n = 1
-			}
 			params["iterations"] = n
 			params["batch_real"] = *batchReal
 			params["stats"] = stats
