@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -18,19 +16,14 @@ import (
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/augment"
 	"github.com/dcbench/dcbench/dcbench/condensers/synth"
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/method"
 	"github.com/dcbench/dcbench/dcbench/nn"
 )
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
 func randSlice(r *rand.Rand, n int) []float32 {
 	out := make([]float32, n)
@@ -168,21 +161,9 @@ func TestLossSiamese(t *testing.T) {
 	}
 }
 
+// toyData is testkit.ToyData.
 func toyData(classes, n, s int, seed uint64) *datasets.Dataset {
-	r := rand.New(rand.NewPCG(seed, 1))
-	d := &datasets.Dataset{Name: "toy", Split: "train", N: classes * n, H: s, W: s, C: 3,
-		Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}, Normalized: true}
-	for i := 0; i < d.N; i++ {
-		k := i % classes
-		d.Labels = append(d.Labels, int32(k))
-		for j := 0; j < s*s*3; j++ {
-			d.Images = append(d.Images, float32(k)+float32(r.NormFloat64()))
-		}
-	}
-	for k := 0; k < classes; k++ {
-		d.Classes = append(d.Classes, string(rune('a'+k)))
-	}
-	return d
+	return testkit.ToyData(classes, n, s, seed)
 }
 
 func TestCondense(t *testing.T) {

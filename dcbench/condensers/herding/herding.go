@@ -8,14 +8,42 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/condensers/kcenter"
 	"github.com/dcbench/dcbench/dcbench/method"
 )
 
+// MeanGap is the squared L2 distance between the mean of the picked rows of x ([n, dim]) and
+// the mean of all rows: what herding drives down (0 when nothing is picked).
+func MeanGap(x []float32, n, dim int, picks []int) float64 {
+	if len(picks) == 0 || n == 0 {
+		return 0
+	}
+	all := make([]float64, dim)
+	sel := make([]float64, dim)
+	for i := 0; i < n; i++ {
+		for d, v := range x[i*dim : (i+1)*dim] {
+			all[d] += float64(v)
+		}
+	}
+	for _, i := range picks {
+		for d, v := range x[i*dim : (i+1)*dim] {
+			sel[d] += float64(v)
+		}
+	}
+	var s float64
+	for d := range all {
+		g := all[d]/float64(n) - sel[d]/float64(len(picks))
+		s += g * g
+	}
+	return s
+}
+
 // Herding is the condenser, registry name "herding". Its params are those of kcenter.Embed:
-// "features" (embedding or raw), "model", "embed_batch", "embed_lr".
+// "features" (embedding or raw), "model", "embed_batch", "embed_lr", and "stats" (one record
+// per class: seconds per greedy step and the final MeanGap; see kcenter.ParamStats).
 type Herding struct{}
 
 // Name is "herding".
@@ -23,9 +51,16 @@ func (Herding) Name() string { return "herding" }
 
 // Condense selects IPC images per class by herding in the feature space.
 func (Herding) Condense(req method.Request) (*datasets.Dataset, error) {
+	rec, err := kcenter.StatsParam(req)
+	if err != nil {
+		return nil, err
+	}
 	feats, dim, err := kcenter.Embed(req)
 	if err != nil {
 		return nil, err
+	}
+	if rec != nil {
+		rec.Begin()
 	}
 	d := req.Train
 	var out []int
@@ -34,13 +69,14 @@ func (Herding) Condense(req method.Request) (*datasets.Dataset, error) {
 			return nil, err
 		}
 		idx := d.ClassIndices(c)
-		pts := make([]float32, len(idx)*dim)
-		for j, i := range idx {
-			copy(pts[j*dim:(j+1)*dim], feats[i*dim:(i+1)*dim])
-		}
+		pts := kcenter.GatherRows(feats, dim, idx)
+		t0 := time.Now()
 		picks, err := Herd(pts, len(idx), dim, req.IPC)
 		if err != nil {
 			return nil, fmt.Errorf("class %d: %w", c, err)
+		}
+		if rec != nil {
+			rec.Observe(c+1, time.Since(t0).Seconds()/float64(max(1, req.IPC)), MeanGap(pts, len(idx), dim, picks))
 		}
 		for _, p := range picks {
 			out = append(out, idx[p])

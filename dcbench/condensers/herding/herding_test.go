@@ -4,26 +4,19 @@ import (
 	stdctx "context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/method"
 )
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
 func TestHerd(t *testing.T) {
 	cases := []struct {

@@ -66,9 +66,16 @@ func Select(req method.Request) ([]int, error) {
 	if maxIter < 1 {
 		return nil, fmt.Errorf("param %s: want ≥ 1, got %d", ParamMaxIter, maxIter)
 	}
+	rec, err := StatsParam(req)
+	if err != nil {
+		return nil, err
+	}
 	feats, dim, err := Embed(req)
 	if err != nil {
 		return nil, err
+	}
+	if rec != nil {
+		rec.Begin()
 	}
 	d := req.Train
 	var out []int
@@ -77,7 +84,7 @@ func Select(req method.Request) ([]int, error) {
 			return nil, err
 		}
 		idx := d.ClassIndices(c)
-		pts := gatherRows(feats, dim, idx)
+		pts := GatherRows(feats, dim, idx)
 		init, err := randomInit(d, c, req.IPC, req.Seed, idx)
 		if err != nil {
 			return nil, err
@@ -92,6 +99,9 @@ func Select(req method.Request) ([]int, error) {
 		}
 		for _, i := range near {
 			out = append(out, idx[i])
+		}
+		if rec != nil {
+			rec.Observe(c+1, res.Seconds/float64(res.Iterations), res.Inertia)
 		}
 		req.Progress(c+1, d.NumClasses(), fmt.Sprintf("k-means of class %s: %d steps, %.3f s/step",
 			d.Classes[c], res.Iterations, res.Seconds/float64(res.Iterations)))
@@ -118,8 +128,8 @@ func randomInit(d *datasets.Dataset, c, ipc int, seed uint64, idx []int) ([]int,
 	return init, nil
 }
 
-// gatherRows copies the rows idx of feats ([N, dim]) into a new [len(idx), dim] slice.
-func gatherRows(feats []float32, dim int, idx []int) []float32 {
+// GatherRows copies the rows idx of feats ([N, dim]) into a new [len(idx), dim] slice.
+func GatherRows(feats []float32, dim int, idx []int) []float32 {
 	out := make([]float32, len(idx)*dim)
 	for j, i := range idx {
 		copy(out[j*dim:(j+1)*dim], feats[i*dim:(i+1)*dim])

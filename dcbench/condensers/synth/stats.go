@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/dcbench/dcbench/dcbench/condensers/kcenter"
 )
 
 // Record is what one iteration cost.
@@ -160,3 +162,17 @@ func resetPeak() bool {
 	_, err = f.WriteString("5")
 	return err == nil
 }
+
+// Begin starts a fresh record for a method that does not use Run (K-Center, Herding): it
+// clears the records and resets the peak-memory mark, as Run does at its start.
+func (s *Stats) Begin() { s.start(0) }
+
+// Observe appends the record of iteration iter (from 1) that took seconds and ended with
+// loss, stamping the process's peak memory so far. Methods that use Run need not call it.
+func (s *Stats) Observe(iter int, seconds, loss float64) {
+	_, peak := peakMemory()
+	s.add(Record{Iter: iter, Seconds: seconds, Loss: loss, PeakBytes: peak})
+}
+
+// Stats is the recorder that K-Center and Herding take as param "stats".
+var _ kcenter.Recorder = (*Stats)(nil)

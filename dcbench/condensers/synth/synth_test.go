@@ -5,20 +5,19 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/condensers/kcenter"
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/method"
 	"github.com/dcbench/dcbench/dcbench/models"
 	"github.com/dcbench/dcbench/dcbench/nn"
@@ -26,35 +25,15 @@ import (
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
-// toyData is a normalised set of n images per class of size s×s×3, class k brighter by k.
+// toyData is testkit.ToyData.
 func toyData(classes, n, s int, seed uint64) *datasets.Dataset {
-	r := rand.New(rand.NewPCG(seed, 1))
-	d := &datasets.Dataset{Name: "toy", Split: "train", N: classes * n, H: s, W: s, C: 3,
-		Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}, Normalized: true}
-	for i := 0; i < d.N; i++ {
-		k := i % classes
-		d.Labels = append(d.Labels, int32(k))
-		for j := 0; j < s*s*3; j++ {
-			d.Images = append(d.Images, float32(k)+float32(r.NormFloat64()))
-		}
-	}
-	for k := 0; k < classes; k++ {
-		d.Classes = append(d.Classes, string(rune('a'+k)))
-	}
-	return d
+	return testkit.ToyData(classes, n, s, seed)
 }
 
 func request(d *datasets.Dataset, ipc int, seed uint64, params map[string]any) method.Request {
-	return method.Request{Context: stdctx.Background(), Train: d, IPC: ipc, Seed: seed, Backend: backend,
-		Params: params, Progress: func(int, int, string) {}}
+	return testkit.Request(backend, d, ipc, seed, params)
 }
 
 func TestInit(t *testing.T) {

@@ -35,6 +35,7 @@ func main() {
 	perClass := flag.Int("test-per-class", 100, "test images per class")
 	seed := flag.Uint64("seed", 0, "seed of condensation and evaluation")
 	measure := flag.Bool("measure", false, "only time the outer iterations of DC and DSA (no evaluation)")
+	model := flag.String("model", "convnet", "network for matching and evaluation (e.g. convnetw32: ConvNet-3 of width 32)")
 	flag.Parse()
 
 	// The project's choice: $GOMLX_BACKEND, a CUDA GPU, else simplego op by op (its parallel
@@ -73,6 +74,7 @@ func main() {
 			params["iterations"] = n
 			params["batch_real"] = *batchReal
 			params["stats"] = stats
+			params["model"] = *model
 			if *outer > 0 {
 				params["outer_loop"] = *outer
 			}
@@ -102,6 +104,7 @@ func main() {
 		}
 		opts := dcbench.EvalOptions{NumEval: *runs, Backend: be}
 		opts.Epochs = *epochs
+		opts.Model = *model
 		opts.Seed = *seed
 		res, err := dcbench.Evaluate(set, test, opts)
 		if err != nil {
@@ -115,8 +118,8 @@ func main() {
 	if *measure {
 		return
 	}
-	fmt.Printf("\nMNIST, IPC %d, batch_real %d, evaluation: ConvNet-3, %d epochs, %d runs, %d test images\n\n",
-		*ipc, *batchReal, *epochs, *runs, test.N)
+	fmt.Printf("\nMNIST, IPC %d, batch_real %d, network %s, evaluation: %d epochs, %d runs, %d test images\n\n",
+		*ipc, *batchReal, *model, *epochs, *runs, test.N)
 	fmt.Println("| method | iterations | accuracy (%) | condense s | s / outer iteration | eval s / run |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- |")
 	for _, r := range rows {

@@ -1,0 +1,55 @@
+// Package testkit holds what the condensers' tests share: the CPU backend set up once per
+// test binary, a toy dataset whose classes differ in brightness, and a Request for it.
+package testkit
+
+import (
+	stdctx "context"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // the CPU backend
+
+	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/method"
+)
+
+// Main is a TestMain body: it makes the backend (simplego op by op unless $GOMLX_BACKEND
+// says otherwise, since its parallel scheduler can deadlock on 2 cores), stores it in *b,
+// runs the tests and exits.
+func Main(m *testing.M, b *backends.Backend) {
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	}
+	os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
+	*b = backends.MustNew()
+	os.Exit(m.Run())
+}
+
+// ToyData is a normalised set of n images per class of size s×s×3, interleaved by class
+// (image i has label i mod classes), class k brighter by k, with unit Gaussian noise drawn
+// from seed. Classes are named "a", "b", ...
+func ToyData(classes, n, s int, seed uint64) *datasets.Dataset {
+	r := rand.New(rand.NewPCG(seed, 1))
+	d := &datasets.Dataset{Name: "toy", Split: "train", N: classes * n, H: s, W: s, C: 3,
+		Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}, Normalized: true}
+	for i := 0; i < d.N; i++ {
+		k := i % classes
+		d.Labels = append(d.Labels, int32(k))
+		for j := 0; j < s*s*3; j++ {
+			d.Images = append(d.Images, float32(k)+float32(r.NormFloat64()))
+		}
+	}
+	for k := 0; k < classes; k++ {
+		d.Classes = append(d.Classes, string(rune('a'+k)))
+	}
+	return d
+}
+
+// Request is a condensation request for d on backend b, with a background context and no
+// progress output.
+func Request(b backends.Backend, d *datasets.Dataset, ipc int, seed uint64, params map[string]any) method.Request {
+	return method.Request{Context: stdctx.Background(), Train: d, IPC: ipc, Seed: seed, Backend: b,
+		Params: params, Progress: func(int, int, string) {}}
+}
