@@ -526,13 +526,36 @@ func localTarget(dst, name string) (string, error) {
 	return filepath.Join(dst, filepath.FromSlash(p)), nil
 }
 
-func extractTar(archive, dst string) error {
+// openGzip opens a gzip file; closing the result closes the file too.
+func openGzip(archive string) (io.ReadCloser, error) {
 	f, err := os.Open(archive)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
 	zr, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return gzipFile{zr, f}, nil
+}
+
+// gzipFile closes both the gzip reader and its file.
+type gzipFile struct {
+	*gzip.Reader
+	f *os.File
+}
+
+func (g gzipFile) Close() error {
+	err := g.Reader.Close()
+	if e := g.f.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+func extractTar(archive, dst string) error {
+	zr, err := openGzip(archive)
 	if err != nil {
 		return err
 	}
@@ -597,12 +620,7 @@ func extractZip(archive, dst string) error {
 }
 
 func gunzipFile(archive, target string) error {
-	f, err := os.Open(archive)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReader(f))
+	zr, err := openGzip(archive)
 	if err != nil {
 		return err
 	}
