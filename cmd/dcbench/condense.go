@@ -13,6 +13,8 @@ func cmdCondense(args []string) error {
 	var c common
 	c.register(fs)
 	var out string
+	params := paramFlags{}
+	fs.Var(params, "param", "method setting key=value, repeatable (e.g. --param buffer=DIR for mtt)")
 	fs.StringVar(&out, "out", "", "file for the condensed set (default results/sets/<dataset>_<method>_ipc<k>_seed<s>.dcb)")
 	if err := parse(fs, args); err != nil {
 		if err == errHelp {
@@ -33,7 +35,7 @@ func cmdCondense(args []string) error {
 	defer stop()
 	prog, done := c.progress("condense " + c.method)
 	set, err := dcbench.Condense(data.Train, dcbench.CondenseOptions{Method: c.method, IPC: c.ipc, Seed: c.seed,
-		Backend: b, Progress: prog, Context: ctx, Source: dname})
+		Backend: b, Progress: prog, Context: ctx, Source: dname, Params: params})
 	done()
 	if err != nil {
 		return err

@@ -48,8 +48,10 @@ func run(args []string) int {
 		err = cmdSweep(args[1:])
 	case "report":
 		err = cmdReport(args[1:])
+	case "buffer":
+		err = cmdBuffer(args[1:])
 	default:
-		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench, sweep, report)", args[0])}
+		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench, sweep, report, buffer)", args[0])}
 	}
 	if err == nil {
 		return 0
@@ -74,6 +76,8 @@ Commands:
   augshow   render an embedded CIFAR-10 image under every DSA op and host augmentation (--out PNG)
   sweep     run a grid (--spec FILE, --preset table4..table9|fig6, or flags) into a results
             folder, skipping recorded runs; --shard i/n splits it among independent processes
+  buffer    train expert trajectories for MTT into a folder (--out DIR; condense with
+            --method mtt --param buffer=DIR)
   report    aggregate a results folder into the appendix tables and the leaderboard, beside the
             paper's numbers (Markdown, CSV, HTML)
 

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBufferBadInput(t *testing.T) {
+	dir := t.TempDir()
+	foreign := filepath.Join(dir, "foreign")
+	os.MkdirAll(foreign, 0o755)
+	os.WriteFile(filepath.Join(foreign, "replay_buffer_0.bin"), []byte("not a shard"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no out", []string{"buffer", "--quiet"}, 2, "--out FOLDER is required"},
+		{"no experts", []string{"buffer", "--out", dir, "--experts", "0"}, 2, "--experts must be at least 1"},
+		{"no epochs", []string{"buffer", "--out", dir, "--epochs", "0"}, 2, "--epochs must be at least 1"},
+		{"bad lr", []string{"buffer", "--out", dir, "--lr", "-1"}, 2, "--lr must be positive"},
+		{"bad model", []string{"buffer", "--out", dir, "--model", "resnet18"}, 2, "ConvNet family"},
+		{"foreign shard", []string{"buffer", "--out", foreign, "--quiet", "--experts", "1", "--epochs", "1", "--pool", "2", "--model", "convnetd1"}, 1, "not an expert buffer"},
+		{"bad param", []string{"condense", "--param", "nokey"}, 2, "want key=value"},
+		{"mtt without buffer", []string{"condense", "--method", "mtt", "--quiet", "--ipc", "1"}, 1, "param buffer"},
+		{"mtt missing buffer", []string{"condense", "--method", "mtt", "--quiet", "--ipc", "1", "--param", "buffer=" + filepath.Join(dir, "nope")}, 1, "nope"},
+		{"mtt bad memory", []string{"condense", "--method", "mtt", "--quiet", "--ipc", "1", "--param", "buffer=" + dir, "--param", "memory=less"}, 1, "param memory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCaptured(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Fatalf("stderr has a panic trace: %s", stderr)
+			}
+		})
+	}
+}
+
+// TestBufferThenMTT writes a tiny buffer on the embedded subset and condenses with MTT from
+// it through the command line.
+func TestBufferThenMTT(t *testing.T) {
+	dir := t.TempDir()
+	buf := filepath.Join(dir, "buf")
+	code, out, stderr := runCaptured(t, "buffer", "--out", buf, "--experts", "1", "--epochs", "2", "--pool", "3",
+		"--model", "convnetd1", "--batch", "16", "--quiet")
+	if code != 0 || !strings.Contains(out, "1 experts × 2 epochs") {
+		t.Fatalf("buffer: exit %d\n%s\n%s", code, out, stderr)
+	}
+	set := filepath.Join(dir, "set.dcb")
+	code, out, stderr = runCaptured(t, "condense", "--method", "mtt", "--ipc", "1", "--quiet", "--out", set,
+		"--param", "buffer="+buf, "--param", "iterations=2", "--param", "syn_steps=2", "--param", "expert_epochs=1",
+		"--param", "max_start_epoch=1", "--param", "memory=recompute")
+	if code != 0 {
+		t.Fatalf("condense: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if _, err := os.Stat(set); err != nil {
+		t.Fatal(err)
+	}
+}
