@@ -58,6 +58,13 @@ func ConvWith(x, w, b *Node, padding, stride int) *Node {
 	if x.Shape().Dimensions[3] != in {
 		panic(fmt.Sprintf("nn.ConvWith: input has %d channels, kernel expects %d", x.Shape().Dimensions[3], in))
 	}
+	if stride == 1 && 2*padding == k-1 {
+		y := sameConv(x, w, padding)
+		if b != nil {
+			y = Add(y, ExpandLeftToRank(b, 4))
+		}
+		return y
+	}
 	h, wd := x.Shape().Dimensions[1], x.Shape().Dimensions[2]
 	// Stride-1 output size: n + 2p - k + 1. Shifts keep the input size, so grow the input
 	// first when the output is larger, and crop afterwards when it is smaller.
@@ -87,4 +94,57 @@ func ConvWith(x, w, b *Node, padding, stride int) *Node {
 		y = Add(y, ExpandLeftToRank(b, 4))
 	}
 	return y
+}
+
+// flipConvChannels: sameConv computes its input gradient as a flipped-kernel convolution
+// only when the input channels are a multiple of it (simplego's 64-wide blocks). A variable
+// so that the tests can exercise both paths.
+var flipConvChannels = 64
+
+// sameConv is the stride-1 convolution whose output has the input's size (2·p = k−1), the
+// case of every ConvNet layer, with its own gradients:
+//
+//   - dx is the convolution of the arriving gradient v with the kernel flipped in space and
+//     with in/out channels swapped: Im2Col(v) times a matrix, the cost of the forward pass
+//     (when in is a multiple of flipConvChannels; otherwise as below). Differentiating
+//     through the matrix product and Im2Col instead gives the k²-times larger patch
+//     gradient [N, H, W, k²·in] folded back by Col2Im (k² strided slices, shifts and adds),
+//     which costs several Im2Cols on simplego.
+//   - dw is Im2Col(x)ᵀ·v, reusing the forward pass's patches.
+//
+// Both are built from ops with gradients of every order (this function, Im2Col, matMulTN,
+// Gather), so derivatives of every order stay correct.
+func sameConv(x, w *Node, p int) *Node {
+	k := w.Shape().Dimensions[0]
+	in, out := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
+	cols := Im2Col(x, k, p)
+	value := DotGeneral(cols, []int{3}, nil, Reshape(w, k*k*in, out), []int{0}, nil)
+	return withCustomVJP([]*Node{x, w}, value, func(v *Node, i int) *Node {
+		if i == 0 {
+			if in%flipConvChannels != 0 {
+				// Few input channels (the first layer): the flipped convolution's product
+				// would have in output columns, which simplego pads to its 64-wide blocks;
+				// the patch gradient folded back by Col2Im is cheaper there.
+				return Col2Im(MatMulLast(v, Transpose(Reshape(w, k*k*in, out), 0, 1)), k, p, in)
+			}
+			return sameConv(v, flipKernel(w), k-1-p)
+		}
+		d := cols.Shape().Dimensions
+		rows := d[0] * d[1] * d[2]
+		return Reshape(matMulTN(Reshape(cols, rows, k*k*in), Reshape(v, rows, out)), k, k, in, out)
+	})
+}
+
+// flipKernel turns a kernel w [k, k, in, out] into the kernel of the adjoint convolution,
+// [k, k, out, in] with out[a, b, o, c] = w[k−1−a, k−1−b, c, o]. The spatial flip is a Gather
+// of the k² taps in reverse order (gradient: ScatterSum, whose gradient is Gather again).
+func flipKernel(w *Node) *Node {
+	d := w.Shape().Dimensions
+	k, in, out := d[0], d[2], d[3]
+	idx := make([][]int32, k*k)
+	for t := range idx {
+		idx[t] = []int32{int32(k*k - 1 - t)}
+	}
+	flipped := Gather(Reshape(w, k*k, in*out), Const(w.Graph(), idx))
+	return TransposeAllDims(Reshape(flipped, k, k, in, out), 0, 1, 3, 2)
 }
