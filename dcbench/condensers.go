@@ -5,6 +5,8 @@ import (
 	"github.com/dcbench/dcbench/dcbench/condensers/gm"
 	"github.com/dcbench/dcbench/dcbench/condensers/herding"
 	"github.com/dcbench/dcbench/dcbench/condensers/kcenter"
+	"github.com/dcbench/dcbench/dcbench/condensers/kip"
+	"github.com/dcbench/dcbench/dcbench/condensers/mtt"
 )
 
 // Condensation methods register themselves here, so that Condense finds them by name. Each
@@ -17,4 +19,6 @@ func init() {
 	RegisterCondenser(dm.DM{})
 	RegisterCondenser(gm.DC())
 	RegisterCondenser(gm.DSA())
+	RegisterCondenser(mtt.MTT{})
+	RegisterCondenser(kip.KIP{})
 }

@@ -113,7 +113,7 @@ func checkDataset(name string) (string, error) {
 }
 
 // checkMethod returns the method's registry name: a registered condenser, "full", or one of
-// the paper's methods not registered yet (lower case, e.g. "kip").
+// the paper's methods that this build does not register (lower case, e.g. "kip").
 func checkMethod(name string) (string, error) {
 	if strings.EqualFold(strings.TrimSpace(name), results.MethodFull) {
 		return results.MethodFull, nil
@@ -124,18 +124,26 @@ func checkMethod(name string) (string, error) {
 	if p, ok := reference.NormalizeMethod(name); ok {
 		return strings.ToLower(strings.ReplaceAll(p, "-", "")), nil
 	}
-	return "", fmt.Errorf("unknown method %q (registered: %s; from the paper, not registered yet: kip, mtt; or full)",
-		name, strings.Join(dcbench.Methods(), ", "))
+	return "", fmt.Errorf("unknown method %q (registered: %s; or full)", name, strings.Join(dcbench.Methods(), ", "))
 }
 
 // Registered reports whether the run's method can run now (a registered condenser, or full).
+// A paper method that a build does not register is part of the grids and is recorded as
+// skipped.
 func Registered(method string) bool {
 	if method == results.MethodFull {
 		return true
 	}
+	if hidden[method] {
+		return false
+	}
 	_, err := dcbench.GetCondenser(method)
 	return err == nil
 }
+
+// hidden lists registered methods that Registered reports as missing: the tests use it for
+// the path of a paper method that is not registered (every paper method is registered now).
+var hidden = map[string]bool{}
 
 func (g grid) expand() ([]Run, error) {
 	kind := strings.ToLower(strings.TrimSpace(g.Kind))

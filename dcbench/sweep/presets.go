@@ -14,9 +14,11 @@ var (
 	paperAugment  = StringList{"none", "imagenet_aug", "randaug", "autoaug", "dsa"}
 )
 
-// presets are the grids of the DC-Bench appendix experiments. Methods that are not
-// registered (KIP, MTT until they are implemented) are part of the grids: the sweep records
-// them as skipped and the report shows them as missing.
+// presets are the grids of the DC-Bench appendix experiments. A paper method that a build
+// does not register is still part of the grids: the sweep records it as skipped and the
+// report shows it as missing. MTT needs expert trajectories: give them with the spec's
+// method_params ({"mtt": {"buffer": DIR}}), else its runs are recorded as failed with the
+// reason.
 var presets = map[string]Spec{
 	// Table 4: ConvNet accuracy under each evaluation augmentation.
 	"table4": {Name: "table4", Datasets: paperDatasets, Methods: paperMethods, IPC: paperIPC, Augment: paperAugment},

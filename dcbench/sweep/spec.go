@@ -36,7 +36,7 @@ type Spec struct {
 	// Data maps a dataset to its folder or archive ("data": {"cifar10": "/data/cifar10"});
 	// unset datasets are downloaded into $DCBENCH_DATA.
 	Data map[string]string `json:"data,omitempty"`
-	// Methods: condensers (dcbench.Methods()), the paper's methods not implemented yet
+	// Methods: condensers (dcbench.Methods()), the paper's methods a build does not register
 	// (recorded as skipped), or "full" (train on the whole training set) ("methods").
 	Methods StringList `json:"methods,omitempty"`
 	// IPC: images per class ("ipc"; ignored by "full").
