@@ -11,7 +11,9 @@ import (
 )
 
 // tinySpec is Random at IPC 1 and 2 with two augmentations and two seeds on the embedded
-// subset, with a one-block, 8-channel ConvNet and one epoch, so the test stays light.
+// subset, with a one-block, 8-channel ConvNet and one epoch, so the test stays light; and MTT
+// without expert trajectories, whose runs fail at once and must be recorded as failed with
+// the reason.
 const tinySpec = `name: tiny
 methods: [random, mtt]
 ipc: [1, 2]
@@ -67,7 +69,8 @@ func TestSweepShardsThenReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"## Leaderboard", "## Table 4", "| cifar10-embedded | random | 2 | dsa |", "_missing_",
+	for _, want := range []string{"## Leaderboard", "## Table 4", "| cifar10-embedded | random | 2 | dsa |", "**failed**",
+		"param buffer: the folder of expert trajectories is required",
 		"epochs 1, batch 10", "15.06 ± 0.60\\*"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
