@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dcbench/dcbench/dcbench/condensers/mtt"
 	"github.com/dcbench/dcbench/dcbench/expert"
 )
 
@@ -29,6 +30,8 @@ func cmdBuffer(args []string) error {
 	dsa := fs.String("dsa", def.DSA, "DSA strategy of the training batches (none: no augmentation)")
 	perShard := fs.Int("per-shard", def.PerShard, "experts per shard file")
 	pool := fs.Int("pool", 0, "train on a class-balanced subset of this many images per class (0: the whole training set)")
+	zca := fs.Bool("zca", false, "train on ZCA-whitened images, as buffer.py --zca (default: on for cifar10 and cifar100, "+
+		"whose reference MTT settings use ZCA, off otherwise; the MTT distillation's zca param must match)")
 	if err := parse(fs, args); err != nil {
 		if err == errHelp {
 			return nil
@@ -75,20 +78,48 @@ func cmdBuffer(args []string) error {
 		}
 		train = train.Subset(idx)
 	}
+	zcaSet := false
+	fs.Visit(func(f *flag.Flag) { zcaSet = zcaSet || f.Name == "zca" })
+	if !zcaSet {
+		*zca = referenceZCA(data.Train.Name)
+	}
+	if *zca {
+		logf(c.quiet, os.Stderr, "ZCA whitening on (fitted on the whole training set, %d images)\n", data.Train.N)
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	prog, done := c.progress("buffer " + dname)
 	cfg := expert.Config{Model: *model, Experts: *experts, Epochs: *epochs, LR: *lr, Batch: *batch, DSA: *dsa,
-		Seed: c.seed, PerShard: *perShard, Context: ctx, Progress: prog}
+		Seed: c.seed, PerShard: *perShard, Context: ctx, Progress: prog, ZCA: *zca}
+	if *zca && train != data.Train {
+		// Whiten as MTT will: with the ZCA fitted on the whole training set.
+		cfg.ZCAFit = data.Train
+	}
 	buf, err := expert.Train(b, train, *out, cfg)
 	done()
 	if err != nil {
 		return err
 	}
 	a := buf.Arch()
-	fmt.Printf("%d experts × %d epochs of %s (%d parameters, %dx%dx%d, %d classes) on %s in %s\n",
-		buf.NumExperts(), buf.Epochs(), *model, a.NumParams(), a.H, a.W, a.C, a.Classes, train, *out)
+	whitened := ""
+	if buf.ZCA() {
+		whitened = " (ZCA-whitened)"
+	}
+	fmt.Printf("%d experts × %d epochs of %s (%d parameters, %dx%dx%d, %d classes) on %s%s in %s\n",
+		buf.NumExperts(), buf.Epochs(), *model, a.NumParams(), a.H, a.W, a.C, a.Classes, train, whitened, *out)
 	return nil
+}
+
+// referenceZCA is the default of --zca: whether any of the dataset's rows of MTT's reference
+// table (mtt.Reference) whitens with ZCA (CIFAR-10 and CIFAR-100, the embedded subset
+// included).
+func referenceZCA(dataset string) bool {
+	for _, ipc := range []int{1, 10, 50} {
+		if s, found := mtt.Lookup(dataset, ipc); found && s.ZCA {
+			return true
+		}
+	}
+	return false
 }
 
 // paramFlags collects repeated --param key=value method settings.

@@ -43,23 +43,42 @@ func TestBufferBadInput(t *testing.T) {
 }
 
 // TestBufferThenMTT writes a tiny buffer on the embedded subset and condenses with MTT from
-// it through the command line.
+// it through the command line. The buffer is made without ZCA (a ZCA fit at CIFAR's 3072
+// features takes minutes on a CPU; the ZCA path is tested in packages expert and mtt), so
+// the defaults of MTT at CIFAR-10 IPC 1 (ZCA on, as the reference) must be refused with a
+// clear error, and zca=false runs.
 func TestBufferThenMTT(t *testing.T) {
 	dir := t.TempDir()
 	buf := filepath.Join(dir, "buf")
 	code, out, stderr := runCaptured(t, "buffer", "--out", buf, "--experts", "1", "--epochs", "2", "--pool", "3",
-		"--model", "convnetd1", "--batch", "16", "--quiet")
-	if code != 0 || !strings.Contains(out, "1 experts × 2 epochs") {
+		"--model", "convnetd1", "--batch", "16", "--quiet", "--zca=false")
+	if code != 0 || !strings.Contains(out, "1 experts × 2 epochs") || strings.Contains(out, "ZCA") {
 		t.Fatalf("buffer: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, _, stderr = runCaptured(t, "condense", "--method", "mtt", "--ipc", "1", "--quiet", "--out", filepath.Join(dir, "no.dcb"),
+		"--param", "buffer="+buf)
+	if code != 1 || !strings.Contains(stderr, "was trained without ZCA but zca=true (the reference default for cifar10 IPC 1)") ||
+		!strings.Contains(stderr, "zca=false") {
+		t.Fatalf("default zca=true on a plain buffer: exit %d\n%s", code, stderr)
 	}
 	set := filepath.Join(dir, "set.dcb")
 	code, out, stderr = runCaptured(t, "condense", "--method", "mtt", "--ipc", "1", "--quiet", "--out", set,
 		"--param", "buffer="+buf, "--param", "iterations=2", "--param", "syn_steps=2", "--param", "expert_epochs=1",
-		"--param", "max_start_epoch=1", "--param", "memory=recompute")
+		"--param", "max_start_epoch=1", "--param", "memory=recompute", "--param", "zca=false")
 	if code != 0 {
 		t.Fatalf("condense: exit %d\n%s\n%s", code, out, stderr)
 	}
 	if _, err := os.Stat(set); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBufferZCADefault: dcbench buffer whitens by default where MTT's reference table does.
+func TestBufferZCADefault(t *testing.T) {
+	for name, want := range map[string]bool{"cifar10": true, "cifar10-embedded": true, "cifar100": true,
+		"tinyimagenet": false, "mnist": false, "fashionmnist": false} {
+		if got := referenceZCA(name); got != want {
+			t.Errorf("referenceZCA(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

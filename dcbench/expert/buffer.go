@@ -61,6 +61,10 @@ type Setup struct {
 	DSA       string  `json:"dsa"`
 	Seed      uint64  `json:"seed"`
 	PerShard  int     `json:"experts_per_shard"`
+	// ZCA says whether the experts trained on ZCA-whitened images (Config.ZCA); absent
+	// (false) in buffers written before the field existed, and omitted when false so that
+	// such buffers keep their identity.
+	ZCA bool `json:"zca,omitempty"`
 }
 
 // ShardName is the file name of shard k: "replay_buffer_K.bin".
@@ -241,6 +245,9 @@ func Open(dir string) (*Buffer, error) {
 
 // Setup returns the setting that made the buffer.
 func (b *Buffer) Setup() Setup { return b.id }
+
+// ZCA says whether the experts trained on ZCA-whitened images.
+func (b *Buffer) ZCA() bool { return b.id.ZCA }
 
 // Arch returns the architecture of the experts.
 func (b *Buffer) Arch() Arch { return b.id.Arch }

@@ -12,4 +12,8 @@
 // each with a JSON header, per-trajectory CRC-32 checksums and atomic writes; it resumes
 // from the shards already written. Open reads a buffer folder back: Buffer.Trajectory(i)
 // gives expert i's trajectory and Trajectory.Params(e) its parameters after epoch e.
+//
+// With Config.ZCA the experts train on ZCA-whitened images (FitZCA, Whiten: kornia's
+// ZCAWhitening(eps=0.1) fitted on the training set, as the reference's buffer.py --zca), and
+// the buffer records it (Setup.ZCA, Buffer.ZCA) so that MTT distils in the same space.
 package expert

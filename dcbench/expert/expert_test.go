@@ -2,6 +2,7 @@ package expert
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -290,4 +291,97 @@ func anySlice(ts []*tensors.Tensor) []any {
 		out[i] = t
 	}
 	return out
+}
+
+// TestTrainZCA checks that a buffer trained on whitened images records it, reads back with
+// the flag, differs from the unwhitened experts, refuses to be resumed without ZCA, and that
+// a header without the field (an older buffer) reads as no ZCA.
+func TestTrainZCA(t *testing.T) {
+	d := tinyData()
+	cfg := tinyConfig()
+	cfg.Experts, cfg.Epochs = 1, 1
+	cfg.ZCA = true
+	dir := t.TempDir()
+	b, err := Train(backend, d, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.ZCA() || !b.Setup().ZCA {
+		t.Fatal("a ZCA buffer does not record ZCA")
+	}
+	reopened, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reopened.ZCA() {
+		t.Fatal("the ZCA flag does not round-trip")
+	}
+	// Resuming (nothing to train) keeps the buffer.
+	if _, err := Train(backend, d, dir, cfg); err != nil {
+		t.Fatalf("resuming a ZCA buffer: %v", err)
+	}
+	plain := cfg
+	plain.ZCA = false
+	if _, err := Train(backend, d, dir, plain); err == nil || !strings.Contains(err.Error(), "different settings") {
+		t.Fatalf("resuming a ZCA buffer without ZCA: %v", err)
+	}
+	pb, err := Train(backend, d, t.TempDir(), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.ZCA() {
+		t.Fatal("a plain buffer records ZCA")
+	}
+	tz, _ := b.Trajectory(0)
+	tp, _ := pb.Trajectory(0)
+	z1, _ := tz.Params(1)
+	p1, _ := tp.Params(1)
+	same := true
+	for j := range z1 {
+		if z1[j] != p1[j] {
+			same = false
+			break
+		}
+	}
+	if same {
+		t.Error("experts trained with and without ZCA end equal")
+	}
+	// The whitened training set has (regularised) identity-like covariance: at least its
+	// mean is zero, and the ZCA fit is deterministic.
+	z, err := FitZCA(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z2, _ := FitZCA(tinyData())
+	m1, m2 := z.Matrix(), z2.Matrix()
+	for i := range m1 {
+		if m1[i] != m2[i] {
+			t.Fatal("FitZCA is not deterministic")
+		}
+	}
+	wd, err := Whiten(d, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &wd.Images[0] == &d.Images[0] {
+		t.Fatal("Whiten changed the images in place")
+	}
+	for k := 0; k < wd.ImageSize(); k++ {
+		var mu float64
+		for i := 0; i < wd.N; i++ {
+			mu += float64(wd.Images[i*wd.ImageSize()+k])
+		}
+		if math.Abs(mu/float64(wd.N)) > 1e-4 {
+			t.Fatalf("feature %d of the whitened set has mean %g", k, mu/float64(wd.N))
+		}
+	}
+	// An older header without the field reads as no ZCA, and a plain one omits it.
+	var s Setup
+	if err := json.Unmarshal([]byte(`{"dataset":"x","epochs":1}`), &s); err != nil || s.ZCA {
+		t.Fatalf("old header: %+v %v", s, err)
+	}
+	js, _ := json.Marshal(pb.Setup())
+	if strings.Contains(string(js), "zca") {
+		t.Errorf("a plain buffer's header mentions zca: %s", js)
+	}
 }

@@ -48,6 +48,14 @@ type Config struct {
 	Seed uint64
 	// PerShard is the number of experts per shard file.
 	PerShard int
+	// ZCA whitens the training images before training, as the reference's buffer.py --zca:
+	// kornia's ZCAWhitening(eps=0.1) fitted on the normalised training set (FitZCA). The
+	// buffer records it (Setup.ZCA), and MTT must distil in the same space.
+	ZCA bool
+	// ZCAFit, if not nil, is the normalised set the whitening is fitted on instead of the
+	// training set (e.g. the whole training set when the experts train on a subset of it, so
+	// that the whitening is the one MTT fits on that whole set).
+	ZCAFit *datasets.Dataset
 	// Progress, if not nil, is called after every epoch with the epochs done (over all
 	// experts, resumed ones included) out of Experts·Epochs.
 	Progress func(done, total int, msg string)
@@ -121,7 +129,8 @@ func Train(backend backends.Backend, d *datasets.Dataset, dir string, cfg Config
 		return nil, fmt.Errorf("expert: DSA strategy: %w", err)
 	}
 	id := Setup{Dataset: fmt.Sprintf("%s/%s %dx%dx%dx%d", d.Name, d.Split, d.N, d.H, d.W, d.C), Arch: arch,
-		NumParams: arch.NumParams(), Epochs: cfg.Epochs, LR: cfg.LR, Batch: cfg.Batch, DSA: cfg.DSA, Seed: cfg.Seed, PerShard: cfg.PerShard}
+		NumParams: arch.NumParams(), Epochs: cfg.Epochs, LR: cfg.LR, Batch: cfg.Batch, DSA: cfg.DSA, Seed: cfg.Seed, PerShard: cfg.PerShard,
+		ZCA: cfg.ZCA}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("expert: %w", err)
 	}
@@ -133,6 +142,33 @@ func Train(backend backends.Backend, d *datasets.Dataset, dir string, cfg Config
 	defer t.finalize()
 	total := cfg.Experts * cfg.Epochs
 	done := 0
+	// whiten fits and applies the ZCA the first time an expert has to be trained (a fully
+	// resumed run needs none).
+	whiten := func() error {
+		if !cfg.ZCA || t.d != d {
+			return nil
+		}
+		fit := d
+		if cfg.ZCAFit != nil {
+			fit = cfg.ZCAFit
+			if fit.ImageSize() != d.ImageSize() || !fit.Normalized {
+				return fmt.Errorf("expert: the ZCA fitting set %s is not normalised images of the training set's shape", fit)
+			}
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(done, total, "fitting ZCA")
+		}
+		z, err := FitZCA(fit)
+		if err != nil {
+			return err
+		}
+		wd, err := Whiten(d, z)
+		if err != nil {
+			return err
+		}
+		t.d = wd
+		return nil
+	}
 	shards := (cfg.Experts + cfg.PerShard - 1) / cfg.PerShard
 	for k := 0; k < shards; k++ {
 		lo, hi := k*cfg.PerShard, min((k+1)*cfg.PerShard, cfg.Experts)
@@ -173,6 +209,9 @@ func Train(backend backends.Backend, d *datasets.Dataset, dir string, cfg Config
 			experts = append(experts, ex)
 		}
 		for ex := lo + len(have); ex < hi; ex++ {
+			if err := whiten(); err != nil {
+				return nil, err
+			}
 			traj, loss, err := t.trainOne(ctx, ex, func(e int, loss float64) {
 				done++
 				if cfg.Progress != nil {
@@ -194,6 +233,34 @@ func Train(backend backends.Backend, d *datasets.Dataset, dir string, cfg Config
 		}
 	}
 	return Open(dir)
+}
+
+// FitZCA fits the ZCA whitening of the reference's --zca (kornia's ZCAWhitening with
+// eps augment.DefaultZCARegularization = 0.1) on the normalised images of d. It is
+// deterministic: the same images give the same transform.
+func FitZCA(d *datasets.Dataset) (*augment.ZCA, error) {
+	if d == nil || d.N < 2 {
+		return nil, errors.New("expert: ZCA needs at least 2 training images")
+	}
+	if !d.Normalized {
+		return nil, fmt.Errorf("expert: ZCA: training set %s is not normalised", d.Name)
+	}
+	z, err := augment.FitZCA(d.Images, d.N, d.ImageSize(), augment.DefaultZCARegularization)
+	if err != nil {
+		return nil, fmt.Errorf("expert: ZCA: %w", err)
+	}
+	return z, nil
+}
+
+// Whiten returns a copy of d with every image mapped to the ZCA space of z (labels, classes
+// and normalisation constants shared with d).
+func Whiten(d *datasets.Dataset, z *augment.ZCA) (*datasets.Dataset, error) {
+	out := &datasets.Dataset{Name: d.Name, Split: d.Split, Images: slices.Clone(d.Images), Labels: d.Labels,
+		N: d.N, H: d.H, W: d.W, C: d.C, Classes: d.Classes, Mean: d.Mean, Std: d.Std, Normalized: d.Normalized}
+	if err := z.Apply(out.Images, out.N); err != nil {
+		return nil, fmt.Errorf("expert: ZCA: %w", err)
+	}
+	return out, nil
 }
 
 // trainer holds the compiled SGD step of the experts.

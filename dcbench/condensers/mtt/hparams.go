@@ -15,7 +15,8 @@ type Setting struct {
 	// LRImg is the images' learning rate, LRLR that of the learnable student learning rate,
 	// LRTeacher the initial student learning rate (the experts' learning rate).
 	LRImg, LRLR, LRTeacher float64
-	// ZCA says whether the reference whitened the data (experts and distillation) with ZCA.
+	// ZCA says whether the reference whitened the data (experts and distillation) with ZCA;
+	// it is the default of param zca.
 	ZCA bool
 }
 
@@ -27,8 +28,8 @@ type Setting struct {
 // the paper and cross-checked against public reproduction scripts; the CIFAR-10 rows are
 // the ones that differ most between those scripts (see docs/mtt.md).
 //
-// ZCA is recorded but not applied: this package distils in normalised pixel space (see
-// ParamZCA).
+// ZCA is the default of param zca: with it, the experts (dcbench buffer --zca) and the
+// distillation run on ZCA-whitened images (see the package doc and ParamZCA).
 var Reference = map[string]map[int]Setting{
 	"cifar10": {
 		1:  {SynSteps: 50, ExpertEpochs: 2, MaxStartEpoch: 2, LRImg: 100, LRLR: 1e-7, LRTeacher: 0.01, ZCA: true},

@@ -22,6 +22,21 @@
 //     N+1 parameter vectors, for one extra forward-and-gradient per step (docs/mtt.md has
 //     the measured memory of both modes).
 //
+// # ZCA
+//
+// With zca=true (the reference's --zca; the default where the reference table says so) the
+// training set is whitened as the reference does (kornia's ZCAWhitening(eps=0.1) fitted on
+// the normalised training set, expert.FitZCA, the same transform the experts of a
+// "dcbench buffer --zca" buffer saw), the images are initialised from the whitened real
+// images and distilled in ZCA space. The buffer must have been trained with the same
+// setting (expert.Buffer.ZCA); a mismatch is an error. The condensed images are returned,
+// by default (output=pixels), mapped back to the normalised pixel space of the training set
+// (x W⁻¹ + m), so that any evaluation that feeds raw test images (dcbench.Evaluate) is
+// consistent; the eval hook also receives them in pixel space. With output=zca they are
+// returned in the ZCA space, as the reference evaluates them: the test images must then be
+// whitened with the same transform (expert.FitZCA on the same training set, then
+// expert.Whiten) before evaluating.
+//
 // Params (besides those of package synth: init, iterations, lr_img, momentum_img, eval_every,
 // eval_hook, checkpoint, checkpoint_every, stats): see the Param constants. Defaults come
 // from the reference table (Reference, Lookup).
@@ -34,6 +49,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -73,9 +89,18 @@ const (
 	ParamDSAStrategy = "dsa_strategy"
 	// ParamMemory is the gradient mode: "unrolled" (default) or "recompute".
 	ParamMemory = "memory"
-	// ParamZCA must be false (or absent): the reference whitens CIFAR with ZCA for some
-	// settings, which this package does not do.
+	// ParamZCA turns ZCA whitening on (default: the reference table's value, Setting.ZCA;
+	// false for datasets the table lacks). It must match the buffer's (expert.Setup.ZCA).
 	ParamZCA = "zca"
+	// ParamOutput is the space of the returned images with zca on: OutputPixels (default)
+	// or OutputZCA (see the package doc).
+	ParamOutput = "output"
+)
+
+// Values of param "output".
+const (
+	OutputPixels = "pixels"
+	OutputZCA    = "zca"
 )
 
 // Gradient modes (param "memory").
@@ -102,6 +127,34 @@ type config struct {
 	momentumLR float64
 	memory     string
 	strategy   string
+	// zcaSet says whether param zca was given (else ZCA is the table's default).
+	zcaSet bool
+	output string
+}
+
+// boolParam reads a boolean param (bool, "true"/"false"/"1"/"0", 0 or 1).
+func boolParam(req method.Request, key string, def bool) (v bool, set bool, err error) {
+	raw, ok := req.Params[key]
+	if !ok || raw == nil {
+		return def, false, nil
+	}
+	switch x := raw.(type) {
+	case bool:
+		return x, true, nil
+	case string:
+		if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
+			return b, true, nil
+		}
+	case float64:
+		if x == 0 || x == 1 {
+			return x == 1, true, nil
+		}
+	case int:
+		if x == 0 || x == 1 {
+			return x == 1, true, nil
+		}
+	}
+	return false, true, fmt.Errorf("param %s: want true or false, got %v", key, raw)
 }
 
 func readConfig(req method.Request) (c config, err error) {
@@ -135,11 +188,13 @@ func readConfig(req method.Request) (c config, err error) {
 		return
 	}
 	c.memory = strings.ToLower(strings.TrimSpace(c.memory))
-	if v, ok := req.Params[ParamZCA]; ok {
-		if on, isBool := v.(bool); !(isBool && !on) && fmt.Sprint(v) != "false" && fmt.Sprint(v) != "0" {
-			return c, fmt.Errorf("param %s: ZCA whitening is not supported by this MTT (distillation runs in normalised pixel space); leave it unset or false", ParamZCA)
-		}
+	if c.ZCA, c.zcaSet, err = boolParam(req, ParamZCA, c.ZCA); err != nil {
+		return
 	}
+	if c.output, err = req.String(ParamOutput, OutputPixels); err != nil {
+		return
+	}
+	c.output = strings.ToLower(strings.TrimSpace(c.output))
 	switch {
 	case c.SynSteps < 1:
 		err = fmt.Errorf("param %s: want ≥ 1, got %d", ParamSynSteps, c.SynSteps)
@@ -157,6 +212,10 @@ func readConfig(req method.Request) (c config, err error) {
 		err = fmt.Errorf("param %s: want in [0, 1), got %g", ParamLRMomentum, c.momentumLR)
 	case c.memory != MemoryUnrolled && c.memory != MemoryRecompute:
 		err = fmt.Errorf("param %s: want %s or %s, got %q", ParamMemory, MemoryUnrolled, MemoryRecompute, c.memory)
+	case c.output != OutputPixels && c.output != OutputZCA:
+		err = fmt.Errorf("param %s: want %s or %s, got %q", ParamOutput, OutputPixels, OutputZCA, c.output)
+	case c.output == OutputZCA && !c.ZCA:
+		err = fmt.Errorf("param %s=%s needs zca=true", ParamOutput, OutputZCA)
 	}
 	return
 }
@@ -187,6 +246,9 @@ func (MTT) Condense(req method.Request) (*datasets.Dataset, error) {
 		return nil, fmt.Errorf("param %s: the experts in %s were trained on %dx%dx%d images of %d classes, the data is %dx%dx%d with %d classes",
 			ParamBuffer, dir, arch.H, arch.W, arch.C, arch.Classes, d.H, d.W, d.C, d.NumClasses())
 	}
+	if buf.ZCA() != cfg.ZCA {
+		return nil, zcaMismatch(dir, buf.ZCA(), cfg, d.Name, req.IPC)
+	}
 	if cfg.MaxStartEpoch+cfg.ExpertEpochs > buf.Epochs() {
 		return nil, fmt.Errorf("params %s (%d) + %s (%d) exceed the %d epochs of the experts in %s",
 			ParamMaxStartEpoch, cfg.MaxStartEpoch, ParamExpertEpochs, cfg.ExpertEpochs, buf.Epochs(), dir)
@@ -196,6 +258,34 @@ func (MTT) Condense(req method.Request) (*datasets.Dataset, error) {
 	dsa, err := augment.NewDSA(dc)
 	if err != nil {
 		return nil, fmt.Errorf("param %s: %w", ParamDSAStrategy, err)
+	}
+	// With ZCA, everything real (initial images, kcenter's features) is whitened and the
+	// eval hook gets the images back in the space of the output.
+	var zca *augment.ZCA
+	if cfg.ZCA {
+		if req.Progress != nil {
+			req.Progress(0, 0, "fitting ZCA")
+		}
+		if zca, err = expert.FitZCA(d); err != nil {
+			return nil, err
+		}
+		wd, err := expert.Whiten(d, zca)
+		if err != nil {
+			return nil, err
+		}
+		req.Train = wd
+		if hook, ok := req.Params[synth.ParamEvalHook].(synth.EvalHook); ok && hook != nil && cfg.output == OutputPixels {
+			params := make(map[string]any, len(req.Params))
+			for k, v := range req.Params {
+				params[k] = v
+			}
+			params[synth.ParamEvalHook] = synth.EvalHook(func(it int, set *datasets.Dataset) {
+				if err := zca.Inverse(set.Images, set.N); err == nil {
+					hook(it, set)
+				}
+			})
+			req.Params = params
+		}
 	}
 	s, err := synth.New(req, synth.Options{Method: "mtt", Iterations: DefaultIterations, LR: cfg.LRImg, Momentum: DefaultMomentum})
 	if err != nil {
@@ -249,7 +339,31 @@ func (MTT) Condense(req method.Request) (*datasets.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Dataset()
+	out, err := s.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	if zca != nil && cfg.output == OutputPixels {
+		if err := zca.Inverse(out.Images, out.N); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// zcaMismatch explains that a buffer's ZCA setting differs from the distillation's.
+func zcaMismatch(dir string, bufZCA bool, cfg config, dataset string, ipc int) error {
+	with := map[bool]string{true: "with", false: "without"}
+	why := ""
+	if !cfg.zcaSet {
+		why = fmt.Sprintf(" (the reference default for %s IPC %d)", dataset, ipc)
+	}
+	fix := "dcbench buffer --zca"
+	if !cfg.ZCA {
+		fix = "dcbench buffer --zca=false"
+	}
+	return fmt.Errorf("param %s: buffer %s was trained %s ZCA but %s=%v%s; pass --param %s=%v or rebuild the buffer with %s",
+		ParamBuffer, dir, with[bufZCA], ParamZCA, cfg.ZCA, why, ParamZCA, bufZCA, fix)
 }
 
 // lrState is the learnable student learning rate and its momentum buffer.

@@ -201,10 +201,12 @@ func TestRecomputeMatchesUnrolled(t *testing.T) {
 	}
 }
 
-func tinyBuffer(t *testing.T) string {
+func tinyBuffer(t *testing.T) string { return tinyBufferZCA(t, false) }
+
+func tinyBufferZCA(t *testing.T, zca bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := expert.Config{Model: "convnetd1", Experts: 2, Epochs: 3, LR: 0.01, Batch: 16, Seed: 1}
+	cfg := expert.Config{Model: "convnetd1", Experts: 2, Epochs: 3, LR: 0.01, Batch: 16, Seed: 1, ZCA: zca}
 	if _, err := expert.Train(backend, tinyData(), dir, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +256,10 @@ func TestCondense(t *testing.T) {
 		{"no buffer", map[string]any{ParamBuffer: ""}, "required"},
 		{"missing buffer", map[string]any{ParamBuffer: dir + "/nope"}, "buffer"},
 		{"memory", map[string]any{ParamMemory: "cheap"}, "memory"},
-		{"zca", map[string]any{ParamZCA: true}, "ZCA"},
+		{"zca mismatch", map[string]any{ParamZCA: true}, "was trained without ZCA but zca=true"},
+		{"zca value", map[string]any{ParamZCA: "maybe"}, ParamZCA},
+		{"output", map[string]any{ParamOutput: "png"}, "param output"},
+		{"output zca without zca", map[string]any{ParamOutput: OutputZCA}, "needs zca=true"},
 		{"start too late", map[string]any{ParamMaxStartEpoch: 3}, "exceed"},
 		{"steps", map[string]any{ParamSynSteps: 0}, ParamSynSteps},
 		{"lr_lr", map[string]any{ParamLRLR: "fast"}, ParamLRLR},
@@ -268,6 +273,90 @@ func TestCondense(t *testing.T) {
 	if _, err := (MTT{}).Condense(method.Request{Context: context.Background(), Train: other, IPC: 2, Seed: 1,
 		Backend: backend, Params: base, Progress: func(int, int, string) {}}); err == nil || !strings.Contains(err.Error(), "classes") {
 		t.Errorf("buffer of another dataset: %v", err)
+	}
+}
+
+// TestCondenseZCA distils on a ZCA buffer: the images returned by default (pixel space)
+// whiten to those of an output=zca run with the same seed, the eval hook sees pixel-space
+// images, and a ZCA buffer with zca=false is refused.
+func TestCondenseZCA(t *testing.T) {
+	dir := tinyBufferZCA(t, true)
+	d := tinyData()
+	run := func(extra map[string]any) (*datasets.Dataset, error) {
+		p := map[string]any{ParamBuffer: dir, ParamSynSteps: 2, ParamExpertEpochs: 1, ParamMaxStartEpoch: 2,
+			synth.ParamIterations: 2, synth.ParamLR: 10.0, ParamLRLR: 1e-5, ParamZCA: true}
+		for k, v := range extra {
+			p[k] = v
+		}
+		return MTT{}.Condense(method.Request{Context: context.Background(), Train: d, IPC: 2, Seed: 1,
+			Backend: backend, Params: p, Progress: func(int, int, string) {}})
+	}
+	var hooked *datasets.Dataset
+	pix, err := run(map[string]any{synth.ParamEvalHook: synth.EvalHook(func(it int, set *datasets.Dataset) {
+		if it == 0 {
+			hooked = set
+		}
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs, err := run(map[string]any{ParamOutput: OutputZCA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pix.N != 6 || zs.N != 6 || !pix.Normalized {
+		t.Fatalf("%d and %d images", pix.N, zs.N)
+	}
+	z, err := expert.FitZCA(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	white := append([]float32(nil), pix.Images...)
+	if err := z.Apply(white, pix.N); err != nil {
+		t.Fatal(err)
+	}
+	var diff, scale, apart float64
+	for i := range white {
+		diff = math.Max(diff, math.Abs(float64(white[i]-zs.Images[i])))
+		scale = math.Max(scale, math.Abs(float64(zs.Images[i])))
+		apart = math.Max(apart, math.Abs(float64(pix.Images[i]-zs.Images[i])))
+	}
+	if diff > 1e-3*math.Max(1, scale) {
+		t.Errorf("ZCA of the pixel-space output is %g away from the output=zca images (scale %g)", diff, scale)
+	}
+	if apart < 1e-2 {
+		t.Errorf("output=pixels and output=zca are the same images (%g apart)", apart)
+	}
+	// The hook's initial set is real training images (pixel space), as init=real draws them.
+	if hooked == nil {
+		t.Fatal("the eval hook was not called")
+	}
+	size := d.ImageSize()
+	for j := 0; j < hooked.N; j++ {
+		im := hooked.Images[j*size : (j+1)*size]
+		best := math.Inf(1)
+		for i := 0; i < d.N; i++ {
+			var m float64
+			for p, v := range d.Images[i*size : (i+1)*size] {
+				m = math.Max(m, math.Abs(float64(v-im[p])))
+			}
+			best = math.Min(best, m)
+		}
+		if best > 1e-3 {
+			t.Fatalf("initial image %d seen by the hook is %g from every real image", j, best)
+		}
+	}
+	if _, err := run(map[string]any{ParamZCA: false}); err == nil || !strings.Contains(err.Error(), "was trained with ZCA but zca=false") {
+		t.Errorf("ZCA buffer with zca=false: %v", err)
+	}
+	// zca defaults to the table: on for CIFAR-10 IPC 1, so a plain buffer is refused, naming
+	// the default.
+	c10 := tinyData()
+	c10.Name = "cifar10"
+	_, err = MTT{}.Condense(method.Request{Context: context.Background(), Train: c10, IPC: 1, Seed: 1, Backend: backend,
+		Params: map[string]any{ParamBuffer: tinyBuffer(t)}, Progress: func(int, int, string) {}})
+	if err == nil || !strings.Contains(err.Error(), "without ZCA but zca=true (the reference default for cifar10 IPC 1)") {
+		t.Errorf("plain buffer, CIFAR-10 IPC 1 defaults: %v", err)
 	}
 }
 
