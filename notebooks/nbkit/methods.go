@@ -90,6 +90,15 @@ func (p Profile) Condense(train *datasets.Dataset, method string, ipc int, param
 		all = map[string]any{}
 	}
 	maps.Copy(all, params)
+	if RegistryName(method) == "mtt" {
+		var err error
+		if all, err = p.mttParams(train, all, progress); err != nil {
+			if errors.Is(err, ErrNoBuffer) {
+				return nil, fmt.Errorf("%s: %w (%v)", method, ErrSkipped, err)
+			}
+			return nil, fmt.Errorf("%s: %w", method, err)
+		}
+	}
 	ctx := context.Background()
 	if p.CondenseTimeout > 0 {
 		var cancel context.CancelFunc
