@@ -41,6 +41,8 @@ func cmdBench(args []string) error {
 	fs.StringVar(&ipcs, "ipcs", "1,10,50", "comma-separated IPCs")
 	fs.IntVar(&iters, "iterations", 5, "timed iterations per row (one more is run first, for compilation)")
 	fs.StringVar(&row, "row", "", "internal: run one row (method:ipc) in this process and print it as JSON")
+	params := paramFlags{}
+	fs.Var(params, "param", "method setting key=value for every row, repeatable (e.g. --param buffer=DIR for mtt); each method reads the keys it knows")
 	if err := parse(fs, args); err != nil {
 		if err == errHelp {
 			return nil
@@ -51,7 +53,7 @@ func cmdBench(args []string) error {
 		return usageError{fmt.Errorf("--iterations must be at least 2, got %d", iters)}
 	}
 	if row != "" {
-		return benchOneRow(&c, row, iters)
+		return benchOneRow(&c, row, iters, params)
 	}
 	var ms []string
 	if methods == "" {
@@ -94,8 +96,12 @@ func cmdBench(args []string) error {
 	for _, m := range ms {
 		for _, ipc := range ipcList {
 			// One child process per row, so that each row's peak memory is its own.
-			cmd := exec.Command(self, "bench", "--row", fmt.Sprintf("%s:%d", m, ipc), "--iterations", strconv.Itoa(iters),
-				"--dataset", c.dataset, "--data", c.data, "--backend", c.backendName, "--seed", strconv.FormatUint(c.seed, 10))
+			args := []string{"bench", "--row", fmt.Sprintf("%s:%d", m, ipc), "--iterations", strconv.Itoa(iters),
+				"--dataset", c.dataset, "--data", c.data, "--backend", c.backendName, "--seed", strconv.FormatUint(c.seed, 10)}
+			for k, v := range params {
+				args = append(args, "--param", fmt.Sprintf("%s=%v", k, v))
+			}
+			cmd := exec.Command(self, args...)
 			cmd.Stderr = os.Stderr
 			out, err := cmd.Output()
 			var r benchRow
@@ -136,7 +142,7 @@ func paperCost(method string, ipc int) string {
 }
 
 // benchOneRow measures one row in this process and prints it as one JSON line.
-func benchOneRow(c *common, row string, iters int) error {
+func benchOneRow(c *common, row string, iters int, params map[string]any) error {
 	parts := strings.SplitN(row, ":", 2)
 	if len(parts) != 2 {
 		return usageError{fmt.Errorf("bad --row %q", row)}
@@ -163,7 +169,7 @@ func benchOneRow(c *common, row string, iters int) error {
 		// Condensers report progress per iteration (K-Center per k-means iteration); the time
 		// between two reports is taken as one iteration.
 		_, err = dcbench.Condense(data.Train, dcbench.CondenseOptions{Method: m, IPC: ipc, Seed: c.seed, Backend: b,
-			Params:   map[string]any{"iterations": iters + 1},
+			Params:   rowParams(params, iters+1),
 			Progress: func(done, total int, msg string) { tick() }})
 	}
 	r := benchRow{Method: m, IPC: ipc, Iterations: iters, PeakMB: peakRSSMB()}
@@ -175,6 +181,16 @@ func benchOneRow(c *common, row string, iters int) error {
 	js, _ := json.Marshal(r)
 	fmt.Println(string(js))
 	return nil
+}
+
+// rowParams is the --param settings plus the number of iterations of a row.
+func rowParams(params map[string]any, iterations int) map[string]any {
+	out := map[string]any{}
+	for k, v := range params {
+		out[k] = v
+	}
+	out["iterations"] = iterations
+	return out
 }
 
 // benchEval times evaluation epochs of ConvNet on a Random set of the given IPC.

@@ -59,6 +59,8 @@ func TestBadInput(t *testing.T) {
 		{"bad backend", []string{"eval", "--backend", "tpu9"}, 1, `unknown backend "tpu9"`},
 		{"stray argument", []string{"info", "extra"}, 2, `unexpected argument "extra"`},
 		{"negative test-n", []string{"eval", "--test-n", "-5", "--quiet"}, 2, "--test-n must be non-negative"},
+		{"bench param without value", []string{"bench", "--param", "buffer"}, 2, `want key=value, got "buffer"`},
+		{"bench unknown method", []string{"bench", "--methods", "magic"}, 2, `magic`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
