@@ -9,13 +9,13 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
+	"github.com/dcbench/dcbench/dcbench/condensers/synth"
 	"github.com/dcbench/dcbench/dcbench/reference"
 	"github.com/dcbench/dcbench/dcbench/train"
 )
@@ -91,8 +91,9 @@ func cmdBench(args []string) error {
 	}
 	fmt.Printf("backend: %s\n", bdesc)
 	fmt.Printf("each row runs in its own process (peak RSS is that process's VmHWM); %d timed iterations after one warm-up\n\n", iters)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "method\tipc\ts/iter (ours)\tcompile s\tpeak RSS MB\ts/iter (paper, A100)\tGPU MB (paper)\n")
+	// Fixed-width columns, so that each row can be printed as soon as it is measured.
+	const rowFormat = "%-9s %4s  %-22s %9s  %11s  %-20s %s\n"
+	fmt.Printf(rowFormat, "method", "ipc", "s/iter (ours)", "compile s", "peak RSS MB", "s/iter (paper, A100)", "GPU MB (paper)")
 	for _, m := range ms {
 		for _, ipc := range ipcList {
 			// One child process per row, so that each row's peak memory is its own.
@@ -115,8 +116,8 @@ func cmdBench(args []string) error {
 			if r.Err != "" {
 				ours = "error: " + r.Err
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%.2f\t%.0f\t%s\n", m, ipc, ours, r.CompileSec, r.PeakMB, paperCost(m, ipc))
-			tw.Flush()
+			paperSecs, paperMB := paperCost(m, ipc)
+			fmt.Printf(rowFormat, m, strconv.Itoa(ipc), ours, fmt.Sprintf("%.2f", r.CompileSec), fmt.Sprintf("%.0f", r.PeakMB), paperSecs, paperMB)
 		}
 	}
 	return nil
@@ -128,17 +129,17 @@ func lastLine(b []byte) []byte {
 }
 
 // paperCost is Table 8's seconds per iteration and GPU memory for the method, or dashes.
-func paperCost(method string, ipc int) string {
+func paperCost(method string, ipc int) (secs, mb string) {
 	key := strings.ToLower(strings.ReplaceAll(method, "-", ""))
 	for _, r := range reference.Table8() {
 		if strings.ToLower(strings.ReplaceAll(r.Method, "-", "")) == key && r.IPC == ipc {
 			if r.OOM {
-				return "OOM\tOOM"
+				return "OOM", "OOM"
 			}
-			return fmt.Sprintf("%.2f ± %.2f\t%.0f", r.SecondsPerIter, r.SecondsPerIterStd, r.GPUMemoryMB)
+			return fmt.Sprintf("%.4g ± %.2g", r.SecondsPerIter, r.SecondsPerIterStd), fmt.Sprintf("%.0f", r.GPUMemoryMB)
 		}
 	}
-	return "—\t—"
+	return "—", "—"
 }
 
 // benchOneRow measures one row in this process and prints it as one JSON line.
@@ -161,21 +162,33 @@ func benchOneRow(c *common, row string, iters int, params map[string]any) error 
 		return err
 	}
 	var stamps []time.Time
+	stats := &synth.Stats{}
 	start := time.Now()
 	tick := func() { stamps = append(stamps, time.Now()) }
 	if m == "eval" {
 		err = benchEval(b, data, ipc, iters, c.seed, tick)
 	} else {
-		// Condensers report progress per iteration (K-Center per k-means iteration); the time
-		// between two reports is taken as one iteration.
+		// Methods that take param "stats" (the synthesis methods, K-Center and Herding) record
+		// each iteration's seconds there (K-Center and Herding: per class, the seconds of one
+		// k-means or greedy step); for the others the time between two progress reports is
+		// taken as one iteration.
+		ps := rowParams(params, iters+1)
+		ps["stats"] = stats
 		_, err = dcbench.Condense(data.Train, dcbench.CondenseOptions{Method: m, IPC: ipc, Seed: c.seed, Backend: b,
-			Params:   rowParams(params, iters+1),
+			Params:   ps,
 			Progress: func(done, total int, msg string) { tick() }})
 	}
 	r := benchRow{Method: m, IPC: ipc, Iterations: iters, PeakMB: peakRSSMB()}
-	if err != nil {
+	switch {
+	case err != nil:
 		r.Err = err.Error()
-	} else {
+	case len(stats.Records()) >= 2:
+		recs := stats.Records()
+		sum := stats.Summary()
+		r.Iterations = len(recs) - 1
+		r.Mean, r.Std = sum.MeanSeconds, sum.StdSeconds
+		r.CompileSec = recs[0].Seconds - sum.MeanSeconds
+	default:
 		r.Mean, r.Std, r.CompileSec = iterationTimes(start, stamps)
 	}
 	js, _ := json.Marshal(r)
