@@ -187,7 +187,7 @@ func benchOneRow(c *common, row string, iters int, params map[string]any) error 
 		sum := stats.Summary()
 		r.Iterations = len(recs) - 1
 		r.Mean, r.Std = sum.MeanSeconds, sum.StdSeconds
-		r.CompileSec = recs[0].Seconds - sum.MeanSeconds
+		r.CompileSec = max(0, recs[0].Seconds-sum.MeanSeconds)
 	default:
 		r.Mean, r.Std, r.CompileSec = iterationTimes(start, stamps)
 	}
