@@ -11,43 +11,21 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/models"
 )
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
-// tinyData is a normalised 8×8×1 dataset of 3 classes, 10 images each.
-func tinyData() *datasets.Dataset {
-	r := rand.New(rand.NewPCG(1, 2))
-	d := &datasets.Dataset{Name: "tiny", Split: "train", N: 30, H: 8, W: 8, C: 1,
-		Classes: []string{"a", "b", "c"}, Mean: []float32{0}, Std: []float32{1}, Normalized: true}
-	for i := 0; i < d.N; i++ {
-		c := i % 3
-		d.Labels = append(d.Labels, int32(c))
-		for p := 0; p < 64; p++ {
-			v := float32(r.NormFloat64())
-			if p%3 == c {
-				v += 1.5
-			}
-			d.Images = append(d.Images, v)
-		}
-	}
-	return d
-}
+// tinyData is testkit.StripedData: 30 grey 8×8 images of 3 classes.
+func tinyData() *datasets.Dataset { return testkit.StripedData() }
 
 func tinyConfig() Config {
 	return Config{Model: "convnetd1", Experts: 2, Epochs: 2, LR: 0.01, Batch: 16, PerShard: 1, Seed: 3}

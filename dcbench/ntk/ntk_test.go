@@ -4,24 +4,18 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 )
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
 func randInputs(seed uint64, n, d int, scale float64) []float64 {
 	r := rand.New(rand.NewPCG(seed, 1))

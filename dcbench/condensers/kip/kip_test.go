@@ -4,27 +4,20 @@ import (
 	stdctx "context"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/method"
 	"github.com/dcbench/dcbench/dcbench/ntk"
 )
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
 func randBatch(seed uint64, n, d, c int) Batch {
 	r := rand.New(rand.NewPCG(seed, 7))

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -18,38 +17,18 @@ import (
 	"github.com/dcbench/dcbench/dcbench/augment"
 	"github.com/dcbench/dcbench/dcbench/condensers/synth"
 	"github.com/dcbench/dcbench/dcbench/expert"
+	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/method"
 )
 
 var backend backends.Backend
 
-func TestMain(m *testing.M) {
-	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	backend = backends.MustNew()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
 var tinyArch = expert.Arch{Width: 4, Depth: 1, Norm: "instancenorm", H: 8, W: 8, C: 1, Classes: 3}
 
-func tinyData() *datasets.Dataset {
-	r := rand.New(rand.NewPCG(1, 2))
-	d := &datasets.Dataset{Name: "tiny", Split: "train", N: 30, H: 8, W: 8, C: 1,
-		Classes: []string{"a", "b", "c"}, Mean: []float32{0}, Std: []float32{1}, Normalized: true}
-	for i := 0; i < d.N; i++ {
-		c := i % 3
-		d.Labels = append(d.Labels, int32(c))
-		for p := 0; p < 64; p++ {
-			v := float32(r.NormFloat64())
-			if p%3 == c {
-				v += 1.5
-			}
-			d.Images = append(d.Images, v)
-		}
-	}
-	return d
-}
+// tinyData is testkit.StripedData: 30 grey 8×8 images of 3 classes.
+func tinyData() *datasets.Dataset { return testkit.StripedData() }
 
 func toF64(x []float32) []float64 {
 	out := make([]float64, len(x))

@@ -53,3 +53,24 @@ func Request(b backends.Backend, d *datasets.Dataset, ipc int, seed uint64, para
 	return method.Request{Context: stdctx.Background(), Train: d, IPC: ipc, Seed: seed, Backend: b,
 		Params: params, Progress: func(int, int, string) {}}
 }
+
+// StripedData is a normalised set of 30 grey 8×8 images of 3 classes ("a", "b", "c"),
+// interleaved by class, with unit Gaussian noise; class c adds 1.5 to the pixels p with
+// p mod 3 = c, so a small ConvNet can tell the classes apart. It is the same for every call.
+func StripedData() *datasets.Dataset {
+	r := rand.New(rand.NewPCG(1, 2))
+	d := &datasets.Dataset{Name: "tiny", Split: "train", N: 30, H: 8, W: 8, C: 1,
+		Classes: []string{"a", "b", "c"}, Mean: []float32{0}, Std: []float32{1}, Normalized: true}
+	for i := 0; i < d.N; i++ {
+		c := i % 3
+		d.Labels = append(d.Labels, int32(c))
+		for p := 0; p < 64; p++ {
+			v := float32(r.NormFloat64())
+			if p%3 == c {
+				v += 1.5
+			}
+			d.Images = append(d.Images, v)
+		}
+	}
+	return d
+}
