@@ -208,6 +208,33 @@ func (d *Dataset) SampleClass(c, n int, rng *rand.Rand) ([]int, error) {
 	return sampleDistinct(list, n, rng), nil
 }
 
+// HeadPerClass returns the first n images of every class (all of a smaller class), class
+// by class in class order: a deterministic, class-balanced subset.
+func (d *Dataset) HeadPerClass(n int) *Dataset {
+	var idx []int
+	for c := range d.NumClasses() {
+		ci := d.ClassIndices(c)
+		idx = append(idx, ci[:min(max(n, 0), len(ci))]...)
+	}
+	return d.Subset(idx)
+}
+
+// SamplePerClass returns n images of every class (all of a smaller class) drawn at random
+// without replacement, class by class in class order. Class c draws from the stream
+// rand.NewPCG(seed, salt+c), so the same (seed, salt) gives the same subset and different
+// salts give independent ones.
+func (d *Dataset) SamplePerClass(n int, seed, salt uint64) (*Dataset, error) {
+	var idx []int
+	for c := range d.NumClasses() {
+		pick, err := d.SampleClass(c, min(max(n, 0), len(d.ClassIndices(c))), rand.New(rand.NewPCG(seed, salt+uint64(c))))
+		if err != nil {
+			return nil, err
+		}
+		idx = append(idx, pick...)
+	}
+	return d.Subset(idx), nil
+}
+
 // sampleDistinct returns n elements of list drawn without replacement: a partial
 // Fisher-Yates shuffle whose swaps are kept in a map, so it costs O(n), not O(len(list)).
 func sampleDistinct(list []int, n int, rng *rand.Rand) []int {

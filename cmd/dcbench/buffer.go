@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 
@@ -68,15 +67,9 @@ func cmdBuffer(args []string) error {
 	}
 	train := data.Train
 	if *pool > 0 {
-		var idx []int
-		for k := 0; k < train.NumClasses(); k++ {
-			pick, err := train.SampleClass(k, min(*pool, len(train.ClassIndices(k))), rand.New(rand.NewPCG(c.seed, 0x706f6f6c+uint64(k))))
-			if err != nil {
-				return err
-			}
-			idx = append(idx, pick...)
+		if train, err = train.SamplePerClass(*pool, c.seed, 0x706f6f6c); err != nil {
+			return err
 		}
-		train = train.Subset(idx)
 	}
 	zcaSet := false
 	fs.Visit(func(f *flag.Flag) { zcaSet = zcaSet || f.Name == "zca" })

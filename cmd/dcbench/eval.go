@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/dcbench/models"
 	"github.com/dcbench/dcbench/dcbench/reference"
@@ -64,7 +63,7 @@ func cmdEval(args []string) error {
 		return usageError{fmt.Errorf("--test-n must be non-negative, got %d", testN)}
 	}
 	if testN > 0 && testN < data.Test.N {
-		data.Test = balancedHead(data.Test, testN)
+		data.Test = data.Test.HeadPerClass(max(1, testN/data.Test.NumClasses()))
 		testNote = fmt.Sprintf("[test %d]", data.Test.N)
 	}
 	logf(c.quiet, os.Stderr, "data: %s (%d train, %d test images, %d classes)\n", dname, data.Train.N, data.Test.N, data.Train.NumClasses())
@@ -147,17 +146,6 @@ func paperValue(dataset, method string, ipc int, model, augment string) string {
 		return "—"
 	}
 	return e.String() + mark
-}
-
-// balancedHead keeps the first n/classes test images of every class (at least one each).
-func balancedHead(d *datasets.Dataset, n int) *datasets.Dataset {
-	per := max(1, n/d.NumClasses())
-	var idx []int
-	for c := 0; c < d.NumClasses(); c++ {
-		ci := d.ClassIndices(c)
-		idx = append(idx, ci[:min(per, len(ci))]...)
-	}
-	return d.Subset(idx)
 }
 
 func splitList(s string) []string {

@@ -141,13 +141,7 @@ func (e *Executor) testSet(name string, test *datasets.Dataset, n int) *datasets
 
 // BalancedHead keeps the first n/classes images of every class (at least one each).
 func BalancedHead(d *datasets.Dataset, n int) *datasets.Dataset {
-	per := max(1, n/d.NumClasses())
-	var idx []int
-	for c := 0; c < d.NumClasses(); c++ {
-		ci := d.ClassIndices(c)
-		idx = append(idx, ci[:min(per, len(ci))]...)
-	}
-	return d.Subset(idx)
+	return d.HeadPerClass(max(1, n/d.NumClasses()))
 }
 
 // set returns the run's condensed set: from memory, from the cache file, or condensed now

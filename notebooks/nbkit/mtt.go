@@ -3,7 +3,6 @@ package nbkit
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -57,17 +56,13 @@ func (p Profile) mttParams(train *datasets.Dataset, params map[string]any, progr
 	}
 	dir := filepath.Join(cache, "dcbench", "notebook-buffers",
 		fmt.Sprintf("%s-%dx%dx%d-seed%d-e%dx%d", train.Name, train.H, train.W, train.C, p.Seed, quickExperts, quickExpertEpochs))
-	var idx []int
-	for c := range train.NumClasses() {
-		pick, err := train.SampleClass(c, min(quickPoolPerClass, train.ClassCounts()[c]), rand.New(rand.NewPCG(p.Seed, uint64(c))))
-		if err != nil {
-			return nil, err
-		}
-		idx = append(idx, pick...)
+	pool, err := train.SamplePerClass(quickPoolPerClass, p.Seed, 0)
+	if err != nil {
+		return nil, err
 	}
 	cfg := expert.DefaultConfig()
 	cfg.Experts, cfg.Epochs, cfg.Seed = quickExperts, quickExpertEpochs, p.Seed
-	cfg.Batch = len(idx)
+	cfg.Batch = pool.N
 	cfg.Progress = func(done, total int, msg string) {
 		if progress != nil {
 			progress(done, total, "expert trajectories: "+msg)
@@ -77,7 +72,7 @@ func (p Profile) mttParams(train *datasets.Dataset, params map[string]any, progr
 	if err != nil {
 		return nil, err
 	}
-	if _, err := expert.Train(be, train.Subset(idx), dir, cfg); err != nil {
+	if _, err := expert.Train(be, pool, dir, cfg); err != nil {
 		return nil, fmt.Errorf("quick expert buffer in %s: %w", dir, err)
 	}
 	out[mtt.ParamBuffer] = dir

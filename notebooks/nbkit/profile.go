@@ -231,14 +231,7 @@ func (p Profile) Load() (*datasets.Pair, error) {
 
 // HeadPerClass keeps the first n images of every class of d (all of a smaller class), in
 // class order.
-func HeadPerClass(d *datasets.Dataset, n int) *datasets.Dataset {
-	var idx []int
-	for c := 0; c < d.NumClasses(); c++ {
-		ci := d.ClassIndices(c)
-		idx = append(idx, ci[:min(n, len(ci))]...)
-	}
-	return d.Subset(idx)
-}
+func HeadPerClass(d *datasets.Dataset, n int) *datasets.Dataset { return d.HeadPerClass(n) }
 
 // Eval returns the evaluation options of the profile (ConvNet, SGD, no augmentation unless
 // the caller sets them).

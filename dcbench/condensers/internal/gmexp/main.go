@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -133,13 +132,9 @@ func main() {
 
 // balancedSubset returns perClass random images of every class of d.
 func balancedSubset(d *datasets.Dataset, perClass int, seed uint64) *datasets.Dataset {
-	var idx []int
-	for c := range d.NumClasses() {
-		pick, err := d.SampleClass(c, min(perClass, d.ClassCounts()[c]), rand.New(rand.NewPCG(seed^0x7e57, uint64(c))))
-		if err != nil {
-			log.Fatal(err)
-		}
-		idx = append(idx, pick...)
+	s, err := d.SamplePerClass(perClass, seed^0x7e57, 0)
+	if err != nil {
+		log.Fatal(err)
 	}
-	return d.Subset(idx)
+	return s
 }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -183,15 +182,11 @@ func allIndices(n int) []int {
 
 // balancedSubset returns perClass random images of every class of d.
 func balancedSubset(d *datasets.Dataset, perClass int, seed uint64) *datasets.Dataset {
-	var idx []int
-	for c := range d.NumClasses() {
-		pick, err := d.SampleClass(c, min(perClass, d.ClassCounts()[c]), rand.New(rand.NewPCG(seed, uint64(c))))
-		if err != nil {
-			log.Fatal(err)
-		}
-		idx = append(idx, pick...)
+	s, err := d.SamplePerClass(perClass, seed, 0)
+	if err != nil {
+		log.Fatal(err)
 	}
-	return d.Subset(idx)
+	return s
 }
 
 func pixelSpace(zca bool) string {

@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -175,15 +174,11 @@ func balanced(d *datasets.Dataset, n int, seed uint64) *datasets.Dataset {
 	if n == 0 {
 		return d
 	}
-	var idx []int
-	for c := 0; c < d.NumClasses(); c++ {
-		pick, err := d.SampleClass(c, min(n, len(d.ClassIndices(c))), rand.New(rand.NewPCG(seed, 0x706f6f6c+uint64(c))))
-		if err != nil {
-			log.Fatal(err)
-		}
-		idx = append(idx, pick...)
+	s, err := d.SamplePerClass(n, seed, 0x706f6f6c)
+	if err != nil {
+		log.Fatal(err)
 	}
-	return d.Subset(idx)
+	return s
 }
 
 // throttled logs progress at most every 30 seconds.
