@@ -11,18 +11,15 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/dcbench/backend"
+	"github.com/dcbench/dcbench/dcbench/condensers/internal/expkit"
 	"github.com/dcbench/dcbench/dcbench/condensers/synth"
 	"github.com/dcbench/dcbench/dcbench/train"
 )
@@ -55,8 +52,8 @@ func main() {
 		log.Fatal(err)
 	}
 	p.Normalize()
-	trainSet := balanced(p.Train, *pool, *seed)
-	testSet := balanced(p.Test, *testN, *seed+1)
+	trainSet := expkit.Balanced(p.Train, *pool, *seed)
+	testSet := expkit.Balanced(p.Test, *testN, *seed+1)
 	log.Printf("condensing from %s; testing on %s", trainSet, testSet)
 
 	type row struct {
@@ -100,13 +97,13 @@ func main() {
 		}
 		log.Printf("condensing with %s", m)
 		set, err := dcbench.Condense(trainSet, dcbench.CondenseOptions{Method: m, IPC: *ipc, Seed: *seed,
-			Backend: be, Params: params, Progress: throttled(m)})
+			Backend: be, Params: params, Progress: expkit.Throttled(m, 0)})
 		if err != nil {
 			log.Fatal(err)
 		}
 		log.Printf("%s: condensed in %.0f s; evaluating", m, set.Seconds)
 		opts := dcbench.EvalOptions{Config: train.Config{Model: *model, Epochs: *epochs, Seed: *seed}, NumEval: *runs,
-			Backend: be, Progress: throttled(m + " eval")}
+			Backend: be, Progress: expkit.Throttled(m+" eval", 0)}
 		res, err := dcbench.Evaluate(set, testSet, opts)
 		if err != nil {
 			log.Fatal(err)
@@ -121,16 +118,7 @@ func main() {
 		}
 		rows = append(rows, r)
 		log.Printf("%s: %s", m, res)
-		if *out != "" {
-			f, err := os.OpenFile(*out, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-			if err != nil {
-				log.Fatal(err)
-			}
-			if err := json.NewEncoder(f).Encode(r); err != nil {
-				log.Fatal(err)
-			}
-			f.Close()
-		}
+		expkit.AppendJSON(*out, r)
 	}
 	fmt.Printf("\n%s, IPC %d, pool %d/class, test %d/class, %s, %d epochs, %d runs\n\n", *dataset, *ipc, *pool, *testN, *model, *epochs, *runs)
 	fmt.Println("| method | iterations | accuracy (%) | condense s | eval s |")
@@ -144,31 +132,5 @@ func main() {
 			it = fmt.Sprint(r.Iterations)
 		}
 		fmt.Printf("| %s | %s | %.2f ± %.2f | %.0f | %.0f |\n", r.Method, it, r.Mean, r.Std, r.CondenseSec, r.EvalSec)
-	}
-}
-
-// balanced returns n images per class of d drawn with the seed (all of d when n is 0).
-func balanced(d *datasets.Dataset, n int, seed uint64) *datasets.Dataset {
-	if n == 0 {
-		return d
-	}
-	s, err := d.SamplePerClass(n, seed, 0x706f6f6c)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return s
-}
-
-// throttled logs progress at most every 30 seconds.
-func throttled(name string) dcbench.ProgressFunc {
-	var mu sync.Mutex
-	last := time.Now()
-	return func(done, total int, msg string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(last) > 30*time.Second || done == total {
-			log.Printf("%s: %d/%d %s", name, done, total, msg)
-			last = time.Now()
-		}
 	}
 }
