@@ -1,6 +1,7 @@
 package dcbench
 
 import (
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ var testBackend backends.Backend
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	testBackend = backends.MustNew()
 	os.Exit(m.Run())

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	os.Exit(m.Run())
 }

@@ -1,7 +1,8 @@
 // Package backend is the one place where dcbench picks its gomlx backend: $GOMLX_BACKEND when
 // set, else the XLA backend with a PJRT CUDA plugin when one is found on a machine with an
-// NVIDIA GPU, else the pure-Go CPU backend ("go", run op by op: simplego's parallel
-// scheduler can deadlock on 2 cores).
+// NVIDIA GPU, else the CPU backend: gomlx's pure-Go simplego with the large matrix products
+// served by a host GEMM (package gogemm), run op by op (simplego's parallel scheduler can
+// deadlock on 2 cores).
 package backend
 
 import (
@@ -14,10 +15,16 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/default" // simplego, and xla where cgo is available
+
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm" // simplego with GEMM products
 )
 
-// CPU is the backend spec used when no GPU is found.
-const CPU = "go:ops_sequential"
+// CPU is the backend spec used when no GPU is found: simplego with the large matrix
+// products on a host GEMM (package gogemm), run op by op.
+const CPU = "gogemm:ops_sequential"
+
+// SimpleGo is the plain simplego spec ("go", "simplego"), for comparisons.
+const SimpleGo = "go:ops_sequential"
 
 // Choice is a resolved backend spec and why it was chosen.
 type Choice struct {
@@ -45,8 +52,10 @@ func Resolve(explicit string) (Choice, error) {
 
 func expand(name string) (string, error) {
 	switch strings.ToLower(name) {
-	case "cpu", "go", "simplego":
+	case "cpu", "gogemm":
 		return CPU, nil
+	case "go", "simplego":
+		return SimpleGo, nil
 	case "gpu", "cuda":
 		p := FindCUDAPlugin()
 		if p == "" {
@@ -55,7 +64,7 @@ func expand(name string) (string, error) {
 		}
 		return "xla:" + p, nil
 	}
-	if strings.HasPrefix(name, "go") || strings.HasPrefix(name, "xla") || strings.HasPrefix(name, "stablehlo") {
+	if strings.HasPrefix(name, "go") || strings.HasPrefix(name, "gogemm") || strings.HasPrefix(name, "xla") || strings.HasPrefix(name, "stablehlo") {
 		return name, nil
 	}
 	return "", fmt.Errorf("unknown backend %q (valid: cpu, gpu, go[:options], xla:PLUGIN)", name)

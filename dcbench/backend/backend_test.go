@@ -16,7 +16,8 @@ func TestResolve(t *testing.T) {
 	}{
 		{name: "explicit cpu", explicit: "cpu", wantSpec: CPU, wantReason: "--backend"},
 		{name: "explicit go options", explicit: "go:parallelism=1", wantSpec: "go:parallelism=1", wantReason: "--backend"},
-		{name: "env wins over detection", env: "go", pluginPath: dir, wantSpec: CPU, wantReason: "GOMLX_BACKEND"},
+		{name: "env wins over detection", env: "cpu", pluginPath: dir, wantSpec: CPU, wantReason: "GOMLX_BACKEND"},
+		{name: "plain simplego", env: "go", wantSpec: SimpleGo, wantReason: "GOMLX_BACKEND"},
 		{name: "explicit wins over env", explicit: "xla:/x.so", env: "go", wantSpec: "xla:/x.so", wantReason: "--backend"},
 		{name: "gpu without plugin", explicit: "gpu", wantErr: "no PJRT CUDA plugin found"},
 		{name: "gpu with plugin", explicit: "gpu", pluginPath: dir, wantSpec: "xla:" + plugin, wantReason: "--backend"},

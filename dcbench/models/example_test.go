@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"fmt"
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
@@ -15,7 +16,7 @@ func ExampleGet() {
 	if err != nil {
 		panic(err)
 	}
-	b, err := backends.NewWithConfig("go:ops_sequential")
+	b, err := backends.NewWithConfig("gogemm:ops_sequential")
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"os"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ var backend backends.Backend
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	backend = backends.MustNew()
 	os.Exit(m.Run())

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"os"
 	"strings"
 	"testing"
@@ -10,7 +11,7 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	if os.Getenv("DCBENCH_SWEEP_HELPER") != "" {
 		os.Exit(helperMain())

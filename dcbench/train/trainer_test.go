@@ -9,6 +9,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
 
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
+
 	"github.com/dcbench/dcbench/datasets"
 )
 
@@ -16,7 +18,7 @@ var backend backends.Backend
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	backend = backends.MustNew()
 	os.Exit(m.Run())

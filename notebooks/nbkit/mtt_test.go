@@ -2,6 +2,7 @@ package nbkit
 
 import (
 	"errors"
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ func tinyTrain() *datasets.Dataset {
 
 func TestCondenseMTTQuickMakesABuffer(t *testing.T) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		t.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		t.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())

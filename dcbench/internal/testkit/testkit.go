@@ -4,6 +4,7 @@ package testkit
 
 import (
 	stdctx "context"
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // runs the tests and exits.
 func Main(m *testing.M, b *backends.Backend) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
 	}
 	os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
 	*b = backends.MustNew()

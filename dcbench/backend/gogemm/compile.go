@@ -1,0 +1,227 @@
+package gogemm
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/pkg/errors"
+)
+
+// segment is one simplego program of a split graph.
+type segment struct {
+	exe     backends.Executable
+	inputs  []*node // values from parameters, earlier segments or host products
+	outputs []*node // values used by later segments, host products or the graph outputs
+	hosts   []*call // host products that run right after this segment
+}
+
+// Compile implements backends.Builder: the graph is split into segments around its host
+// products (a graph without any is one segment). Programs are always rebuilt from the record
+// with their parameters first: simplego sizes a program's node table by its last output, so
+// a parameter declared after the last output (which aliasing Identity makes possible) would
+// not fit.
+func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (backends.Executable, error) {
+	if b.compiled {
+		return nil, errors.Errorf("%s builder %q: compiled twice", Name, b.name)
+	}
+	b.compiled = true
+	if len(shardings) != 0 {
+		return nil, errors.Errorf("%s: sharding is not supported (single device)", Name)
+	}
+	outs := make([]*node, len(outputs))
+	for i, op := range outputs {
+		n, err := b.own(op)
+		if err != nil {
+			return nil, errors.WithMessagef(err, "Compile output #%d", i)
+		}
+		outs[i] = n
+	}
+	return b.compileSplit(outs, b.liveCalls(outs))
+}
+
+// liveCalls marks the calls that the outputs depend on.
+func (b *Builder) liveCalls(outs []*node) map[*call]bool {
+	live := make(map[*call]bool)
+	var stack []*call
+	for _, n := range outs {
+		stack = append(stack, n.call)
+	}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if live[c] {
+			continue
+		}
+		live[c] = true
+		for _, in := range c.inputs {
+			stack = append(stack, in.call)
+		}
+	}
+	// Parameters are always part of the program's signature.
+	for _, p := range b.params {
+		live[p] = true
+	}
+	return live
+}
+
+// compileSplit assigns every live call to a segment and compiles the segments.
+func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Executable, error) {
+	isOutput := make(map[*node]bool)
+	for _, n := range outs {
+		isOutput[n] = true
+	}
+	// Segments: an op runs in the first segment where all its inputs exist; a host product
+	// runs after the segment that completes its inputs and its result exists from the next.
+	numSegs := 1
+	var order []*call
+	for _, c := range b.calls {
+		if !live[c] {
+			continue
+		}
+		order = append(order, c)
+		level := 0
+		for _, in := range c.inputs {
+			level = max(level, in.call.avail)
+		}
+		switch {
+		case c.param >= 0:
+			c.kind, c.avail = kindParam, 0
+		case c.host != nil:
+			c.kind, c.seg, c.avail = kindHost, level, level+1
+			numSegs = max(numSegs, level+2)
+		case len(c.inputs) == 0 && !anyOutput(c, isOutput):
+			c.kind, c.avail = kindFloating, 0
+		default:
+			c.kind, c.seg, c.avail = kindOp, level, level
+		}
+	}
+	// A constant feeding a host product must exist as a value: compute it in segment 0.
+	for _, c := range order {
+		if c.kind == kindHost {
+			for _, in := range c.inputs {
+				if in.call.kind == kindFloating {
+					in.call.kind, in.call.seg = kindOp, 0
+				}
+			}
+		}
+	}
+	segs := make([]*segment, numSegs)
+	for i := range segs {
+		segs[i] = &segment{}
+	}
+	// Who needs each value from outside its own segment.
+	external := make(map[*node]bool)
+	for _, c := range order {
+		switch c.kind {
+		case kindHost:
+			segs[c.seg].hosts = append(segs[c.seg].hosts, c)
+			for _, in := range c.inputs {
+				external[in] = true
+			}
+		case kindOp:
+			for _, in := range c.inputs {
+				if in.call.kind != kindFloating && (in.call.kind != kindOp || in.call.seg != c.seg) {
+					external[in] = true
+					if !containsNode(segs[c.seg].inputs, in) {
+						segs[c.seg].inputs = append(segs[c.seg].inputs, in)
+					}
+				}
+			}
+		}
+	}
+	for _, n := range outs {
+		external[n] = true
+	}
+	for _, c := range order {
+		if c.kind != kindOp {
+			continue
+		}
+		for _, n := range c.outs {
+			if external[n] {
+				segs[c.seg].outputs = append(segs[c.seg].outputs, n)
+			}
+		}
+	}
+	for i, s := range segs {
+		if len(s.outputs) == 0 {
+			continue
+		}
+		exe, err := b.compileSegment(i, s, order)
+		if err != nil {
+			for _, done := range segs[:i] {
+				if done.exe != nil {
+					done.exe.Finalize()
+				}
+			}
+			return nil, err
+		}
+		s.exe = exe
+	}
+	return newExecutable(b, segs, outs), nil
+}
+
+func anyOutput(c *call, isOutput map[*node]bool) bool {
+	for _, n := range c.outs {
+		if isOutput[n] {
+			return true
+		}
+	}
+	return false
+}
+
+func containsNode(list []*node, n *node) bool {
+	for _, m := range list {
+		if m == n {
+			return true
+		}
+	}
+	return false
+}
+
+// compileSegment replays segment i's calls (and the floating calls they use) on a fresh
+// simplego builder.
+func (b *Builder) compileSegment(i int, s *segment, order []*call) (backends.Executable, error) {
+	sb := b.backend.sg.Builder(fmt.Sprintf("%s#%d", b.name, i))
+	ops := make(map[*node]backends.Op)
+	for j, in := range s.inputs {
+		op, err := sb.Parameter(fmt.Sprintf("v%d", in.id), in.shape, nil)
+		if err != nil {
+			return nil, errors.WithMessagef(err, "%s: segment %d input %d", Name, i, j)
+		}
+		ops[in] = op
+	}
+	var replay func(c *call) error
+	replay = func(c *call) error {
+		for _, in := range c.inputs {
+			if _, ok := ops[in]; ok {
+				continue
+			}
+			if in.call.kind != kindFloating {
+				return errors.Errorf("%s: segment %d: input %d of %s is not available (bug)", Name, i, in.id, c.method)
+			}
+			if err := replay(in.call); err != nil {
+				return err
+			}
+		}
+		results, err := invoke(sb, c, func(n *node) backends.Op { return ops[n] })
+		if err != nil {
+			return errors.WithMessagef(err, "%s: replaying %s in segment %d", Name, c.method, i)
+		}
+		for k, n := range c.outs {
+			ops[n] = results[k]
+		}
+		return nil
+	}
+	for _, c := range order {
+		if c.kind == kindOp && c.seg == i {
+			if err := replay(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	outOps := make([]backends.Op, len(s.outputs))
+	for j, n := range s.outputs {
+		outOps[j] = ops[n]
+	}
+	return sb.Compile(outOps, nil)
+}

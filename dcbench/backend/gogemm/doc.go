@@ -1,0 +1,20 @@
+// Package gogemm is dcbench's CPU backend: gomlx's pure-Go backend (simplego) with the large
+// matrix products served by an optimised GEMM instead of simplego's own kernel.
+//
+// Importing the package registers the backend under the name "gogemm"
+// (GOMLX_BACKEND=gogemm[:simplego options], e.g. "gogemm:ops_sequential"). Graphs are built
+// once on simplego, which checks every op and infers its shape, and recorded. At compile
+// time each float32 or float64 DotGeneral whose work reaches MinFLOPs becomes a host
+// product, and the ops between such products are compiled into simplego programs
+// (segments): a graph with d levels of host products runs as at most d+1 simplego programs
+// and the products in between. A graph without large products is compiled and run as a
+// single simplego program, exactly as on "go".
+//
+// The products run through gonum's pure-Go GEMM (assembly kernels, parallel over the
+// cores), about 4x simplego's kernel on the 2-core test machine; built with the openblas
+// tag (cgo, Debian's libopenblas-dev), they run through OpenBLAS's cblas_sgemm/dgemm
+// instead, about 20x. Gradients are unaffected: autodiff happens in gomlx's graph package
+// above the backend, so every op keeps its gradient to any order.
+package gogemm
+
+//go:generate go run ./internal/genops ops_gen.go
