@@ -44,12 +44,12 @@ func withCustomVJP(inputs []*Node, value *Node, vjp func(v *Node, i int) *Node) 
 }
 
 // firstElementZero returns t's first element minus itself: exactly 0, read in O(1) (a
-// one-element Gather, whose gradient, a ScatterSum, is cheap and works on every backend), yet
-// on a gradient path from t.
+// one-element Gather with a full-rank index, whose gradient, a ScatterSum, is cheap and
+// works on every backend), yet on a gradient path from t. Indexing every axis avoids
+// reshaping t first, which simplego would pay for with a full copy of t.
 func firstElementZero(t *Node) *Node {
-	flat := Reshape(t, t.Shape().Size(), 1)
-	idx := Const(t.Graph(), [][]int32{{0}})
-	first := Reshape(Gather(flat, idx))
+	idx := make([]int32, t.Rank())
+	first := Reshape(Gather(t, Const(t.Graph(), [][]int32{idx})))
 	return Sub(first, StopGradient(first))
 }
 

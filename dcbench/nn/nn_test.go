@@ -18,9 +18,10 @@ var backend backends.Backend
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		// Every float product runs on gogemm's host GEMM (min_flops=0), so the
-		// finite-difference checks cover it at first and second order.
-		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential,min_flops=0")
+		// Every float product, broadcast and sum runs on gogemm's host (min_flops=0,
+		// min_host_elements=0), so the finite-difference checks cover those at first and
+		// second order.
+		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential,min_flops=0,min_host_elements=0")
 	}
 	backend = backends.MustNew()
 	os.Exit(m.Run())

@@ -27,14 +27,16 @@ func init() {
 type Backend struct {
 	sg       backends.Backend
 	minFLOPs float64
+	minHost  int // see MinHostElements; -1 keeps broadcasts and sums in simplego
 }
 
 var _ backends.Backend = (*Backend)(nil)
 
-// New creates the backend from a comma-separated config: min_flops=N is gogemm's own
-// option, everything else is handed to simplego.New (e.g. "ops_sequential").
+// New creates the backend from a comma-separated config. gogemm's own options are
+// min_flops=N (see MinFLOPs), min_host_elements=N (see MinHostElements) and no_host_ops
+// (keep broadcasts and sums in simplego); everything else is handed to simplego.New (e.g. "ops_sequential").
 func New(config string) (backends.Backend, error) {
-	minFLOPs := float64(MinFLOPs)
+	minFLOPs, minHost := float64(MinFLOPs), MinHostElements
 	var rest []string
 	for _, part := range strings.Split(config, ",") {
 		if v, ok := strings.CutPrefix(part, "min_flops="); ok {
@@ -45,6 +47,18 @@ func New(config string) (backends.Backend, error) {
 			minFLOPs = f
 			continue
 		}
+		if part == "no_host_ops" {
+			minHost = -1
+			continue
+		}
+		if v, ok := strings.CutPrefix(part, "min_host_elements="); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%s: min_host_elements=%q is not a non-negative integer", Name, v)
+			}
+			minHost = n
+			continue
+		}
 		if part != "" {
 			rest = append(rest, part)
 		}
@@ -53,7 +67,7 @@ func New(config string) (backends.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{sg: sg, minFLOPs: minFLOPs}, nil
+	return &Backend{sg: sg, minFLOPs: minFLOPs, minHost: minHost}, nil
 }
 
 // Name implements backends.Backend.

@@ -42,7 +42,7 @@ type call struct {
 	inputs   []*node // every *node among args, in order
 	outs     []*node
 	param    int      // index among the parameters, or -1
-	host     *dotSpec // set for products that run on the host
+	host     hostOp   // set for ops that run on the host
 	seg      int      // segment that runs it (plan)
 	avail    int      // first segment that may use its outputs (plan)
 	kind     callKind // (plan)
@@ -54,7 +54,7 @@ const (
 	kindOp       callKind = iota // runs inside a simplego segment
 	kindParam                    // a graph parameter
 	kindFloating                 // no inputs (constants, iota): replayed where used
-	kindHost                     // a host product
+	kindHost                     // a host op (a product, a broadcast, a sum)
 )
 
 // Name implements backends.Builder.
@@ -131,6 +131,15 @@ func (b *Builder) record(method string, variadic bool, args ...any) ([]backends.
 		}
 		return []backends.Op{n}, nil
 	}
+	if b.backend.minHost >= 0 && implicitBroadcastOps[method] && len(args) == 2 {
+		// simplego broadcasts a binary op's operands element by element through an index
+		// iterator; a large float32 op gets its operands broadcast explicitly instead (on the
+		// host, see hostFor), and runs on equal shapes.
+		var err error
+		if args, err = b.explicitBroadcast(args); err != nil {
+			return nil, errors.WithMessagef(err, "%s", method)
+		}
+	}
 	c := &call{method: method, variadic: variadic, param: -1}
 	c.args = make([]any, len(args))
 	for i, a := range args {
@@ -167,6 +176,9 @@ func (b *Builder) record(method string, variadic bool, args ...any) ([]backends.
 		b.nodes = append(b.nodes, n)
 		c.outs = append(c.outs, n)
 		ops[i] = n
+	}
+	if b.backend.minHost >= 0 {
+		c.host = hostFor(c, b.backend.minHost)
 	}
 	b.calls = append(b.calls, c)
 	return ops, nil
@@ -279,4 +291,57 @@ func (b *Builder) Dot(lhs, rhs backends.Op) (backends.Op, error) {
 		return b.DotGeneral(lhs, []int{1}, nil, rhs, []int{0}, nil)
 	}
 	return nil, fmt.Errorf("%s: Dot operands have invalid ranks: lhs=%s, rhs=%s", Name, l.shape, r.shape)
+}
+
+// implicitBroadcastOps are the binary ops whose operands simplego broadcasts implicitly.
+var implicitBroadcastOps = map[string]bool{
+	"Add": true, "Sub": true, "Mul": true, "Div": true, "Max": true, "Min": true, "Pow": true,
+}
+
+// explicitBroadcast returns the two operands of a binary op, each broadcast (BroadcastInDim)
+// to their common shape where it differs, when that shape is large enough for a host
+// broadcast; otherwise it returns them unchanged.
+func (b *Builder) explicitBroadcast(args []any) ([]any, error) {
+	x, err := b.own(args[0])
+	if err != nil {
+		return nil, err
+	}
+	y, err := b.own(args[1])
+	if err != nil {
+		return nil, err
+	}
+	if x.shape.Equal(y.shape) || x.shape.Rank() != y.shape.Rank() || x.shape.DType != dtypes.Float32 || y.shape.DType != dtypes.Float32 {
+		return args, nil
+	}
+	dims := make([]int, x.shape.Rank())
+	for a := range dims {
+		dx, dy := x.shape.Dimensions[a], y.shape.Dimensions[a]
+		switch {
+		case dx == dy, dy == 1:
+			dims[a] = dx
+		case dx == 1:
+			dims[a] = dy
+		default:
+			return args, nil // let simplego report the mismatch
+		}
+	}
+	out := shapes.Make(dtypes.Float32, dims...)
+	if out.Size() < b.backend.minHost {
+		return args, nil
+	}
+	axes := make([]int, len(dims))
+	for a := range axes {
+		axes[a] = a
+	}
+	res := []any{x, y}
+	for i, n := range []*node{x, y} {
+		if !n.shape.Equal(out) {
+			op, err := b.BroadcastInDim(n, out, axes)
+			if err != nil {
+				return nil, err
+			}
+			res[i] = op
+		}
+	}
+	return res, nil
 }

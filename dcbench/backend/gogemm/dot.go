@@ -117,7 +117,8 @@ func freeAxes(rank int, contracting, batch []int) []int {
 }
 
 // run computes the product into out (len batch·m·n) from the flat operands.
-func (s *dotSpec) run(lhsFlat, rhsFlat, outFlat any) error {
+func (s *dotSpec) run(ins []any, outFlat any) error {
+	lhsFlat, rhsFlat := ins[0], ins[1]
 	switch s.dtype {
 	case dtypes.Float32:
 		lhs, rhs, out := lhsFlat.([]float32), rhsFlat.([]float32), outFlat.([]float32)

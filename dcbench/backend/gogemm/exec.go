@@ -189,25 +189,26 @@ func (r *run) runSegment(s *segment, dev backends.DeviceNum) error {
 
 func (r *run) runHost(h *call) error {
 	sg := r.e.backend.sg
-	lhs, err := sg.BufferData(r.vals[h.inputs[0]])
-	if err != nil {
-		return err
-	}
-	rhs, err := sg.BufferData(r.vals[h.inputs[1]])
-	if err != nil {
-		return err
+	ins := make([]any, len(h.inputs))
+	for i, in := range h.inputs {
+		flat, err := sg.BufferData(r.vals[in])
+		if err != nil {
+			return err
+		}
+		ins[i] = flat
 	}
 	out := h.outs[0]
 	buf, flat, err := sg.NewSharedBuffer(0, out.shape)
 	if err != nil {
 		return err
 	}
-	if err := h.host.run(lhs, rhs, flat); err != nil {
+	if err := h.host.run(ins, flat); err != nil {
 		_ = sg.BufferFinalize(buf)
 		return err
 	}
-	r.release(h.inputs[0])
-	r.release(h.inputs[1])
+	for _, in := range h.inputs {
+		r.release(in)
+	}
 	r.vals[out] = buf
 	r.owned[out] = true
 	return nil

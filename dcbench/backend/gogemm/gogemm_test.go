@@ -13,15 +13,15 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
-// backendsUnderTest returns simplego (the reference) and gogemm with every float product on
-// the host (min_flops=0).
+// backendsUnderTest returns simplego (the reference) and gogemm with every float product,
+// broadcast and sum on the host (min_flops=0, min_host_elements=0).
 func backendsUnderTest(t *testing.T) (ref, got backends.Backend) {
 	t.Helper()
 	ref, err := simplego.New("ops_sequential")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err = New("ops_sequential,min_flops=0")
+	got, err = New("ops_sequential,min_flops=0,min_host_elements=0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,15 +83,22 @@ func TestSplitProgram(t *testing.T) {
 	if !ok {
 		t.Fatalf("gogemm compiled %T, want a split *Executable", gotExe)
 	}
-	var segs, hosts int
+	var segs, products, broadcasts int
 	for _, s := range ge.segs {
 		if s.exe != nil {
 			segs++
 		}
-		hosts += len(s.hosts)
+		for _, h := range s.hosts {
+			switch h.host.(type) {
+			case *dotSpec:
+				products++
+			case *broadcastSpec:
+				broadcasts++
+			}
+		}
 	}
-	if hosts != 3 || segs != 2 {
-		t.Errorf("split into %d segments and %d host products, want 2 and 3", segs, hosts)
+	if products != 3 || broadcasts != 2 || segs != 2 {
+		t.Errorf("split into %d segments, %d host products and %d host broadcasts, want 2, 3 and 2", segs, products, broadcasts)
 	}
 	for _, donate := range [][]bool{nil, {true, true, true}, {false, true, false}} {
 		inputs := func(be backends.Backend) []backends.Buffer {

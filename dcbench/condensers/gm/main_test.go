@@ -18,9 +18,9 @@ import (
 var backend backends.Backend
 
 func TestMain(m *testing.M) {
-	// Every float product runs on gogemm's host GEMM (min_flops=0), so the gradient
-	// matching checks cover it at second order.
-	_ = os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential,min_flops=0")
+	// Every float product, broadcast and sum runs on gogemm's host (min_flops=0,
+	// min_host_elements=0), so the gradient matching checks cover them at second order.
+	_ = os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential,min_flops=0,min_host_elements=0")
 	backend = backends.MustNew()
 	code := m.Run()
 	backend.Finalize()
