@@ -118,30 +118,25 @@ func freeAxes(rank int, contracting, batch []int) []int {
 
 // run computes the product into out (len batch·m·n) from the flat operands.
 func (s *dotSpec) run(ins []any, outFlat any) error {
-	lhsFlat, rhsFlat := ins[0], ins[1]
 	switch s.dtype {
 	case dtypes.Float32:
-		lhs, rhs, out := lhsFlat.([]float32), rhsFlat.([]float32), outFlat.([]float32)
-		if s.lhsPerm != nil {
-			lhs = transpose(lhs, s.lhsDims, s.lhsPerm)
-		}
-		if s.rhsPerm != nil {
-			rhs = transpose(rhs, s.rhsDims, s.rhsPerm)
-		}
-		batchGEMM(gemm32, s, lhs, rhs, out)
+		runDot(s, gemm32, ins[0].([]float32), ins[1].([]float32), outFlat.([]float32))
 	case dtypes.Float64:
-		lhs, rhs, out := lhsFlat.([]float64), rhsFlat.([]float64), outFlat.([]float64)
-		if s.lhsPerm != nil {
-			lhs = transpose(lhs, s.lhsDims, s.lhsPerm)
-		}
-		if s.rhsPerm != nil {
-			rhs = transpose(rhs, s.rhsDims, s.rhsPerm)
-		}
-		batchGEMM(gemm64, s, lhs, rhs, out)
+		runDot(s, gemm64, ins[0].([]float64), ins[1].([]float64), outFlat.([]float64))
 	default:
 		return errors.Errorf("%s: host product for dtype %s", Name, s.dtype)
 	}
 	return nil
+}
+
+func runDot[T float32 | float64](s *dotSpec, f gemmFunc[T], lhs, rhs, out []T) {
+	if s.lhsPerm != nil {
+		lhs = transpose(lhs, s.lhsDims, s.lhsPerm)
+	}
+	if s.rhsPerm != nil {
+		rhs = transpose(rhs, s.rhsDims, s.rhsPerm)
+	}
+	batchGEMM(f, s, lhs, rhs, out)
 }
 
 // gemmFunc computes c = op(a)·op(b) for row-major m×k · k×n matrices, overwriting c.
@@ -183,7 +178,7 @@ func transpose[T any](x []T, dims, perm []int) []T {
 	}
 	last := rank - 1
 	inner, innerStride := outDims[last], strides[last]
-	idx := make([]int, rank)
+	idx := make([]int, last) // odometer over the outer axes
 	src := 0
 	for o := 0; o < len(out); o += inner {
 		s := src
@@ -191,16 +186,7 @@ func transpose[T any](x []T, dims, perm []int) []T {
 			out[o+j] = x[s]
 			s += innerStride
 		}
-		// advance the odometer over the outer axes
-		for a := last - 1; a >= 0; a-- {
-			idx[a]++
-			src += strides[a]
-			if idx[a] < outDims[a] {
-				break
-			}
-			src -= strides[a] * outDims[a]
-			idx[a] = 0
-		}
+		src = advance(idx, outDims, strides, src)
 	}
 	return out
 }

@@ -112,15 +112,7 @@ func stridedCopy(x, y []float32, dims, strides []int) {
 		} else {
 			copy(y[o:o+run], x[src:src+run])
 		}
-		for a := k - 1; a >= 0; a-- {
-			idx[a]++
-			src += strides[a]
-			if idx[a] < dims[a] {
-				break
-			}
-			src -= strides[a] * dims[a]
-			idx[a] = 0
-		}
+		src = advance(idx, dims, strides, src)
 	}
 }
 
@@ -201,15 +193,22 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 				seg[j] += v
 			}
 		}
-		for a := k - 1; a >= 0; a-- {
-			idx[a]++
-			dst += strides[a]
-			if idx[a] < dims[a] {
-				break
-			}
-			dst -= strides[a] * dims[a]
-			idx[a] = 0
-		}
+		dst = advance(idx, dims, strides, dst)
 	}
 	return nil
+}
+
+// advance steps the odometer idx over the leading len(idx) axes of dims by one and returns
+// the position pos moved along by the strides of those axes.
+func advance(idx, dims, strides []int, pos int) int {
+	for a := len(idx) - 1; a >= 0; a-- {
+		idx[a]++
+		pos += strides[a]
+		if idx[a] < dims[a] {
+			return pos
+		}
+		pos -= strides[a] * dims[a]
+		idx[a] = 0
+	}
+	return pos
 }
