@@ -1,7 +1,11 @@
 package nn
 
 import (
+	"fmt"
+	"math"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // Im2Col gathers the k×k neighbourhood of every pixel of NHWC x (zero outside the image,
@@ -9,22 +13,50 @@ import (
 // A convolution is then one matrix product of Im2Col(x) with the kernel reshaped to
 // [k·k·C, out].
 //
-// The forward value is built from slices and concatenations (fast on every backend); the
-// gradient is Col2Im, whose gradient is Im2Col again, so derivatives of every order are
-// correct on every backend.
+// The forward value is one row gather from the pixels of x plus a zero row (see
+// im2colValue); the gradient is Col2Im, whose gradient is Im2Col again, so derivatives of
+// every order are correct on every backend.
 func Im2Col(x *Node, k, p int) *Node {
 	if k == 1 && p == 0 {
 		return x
 	}
-	parts := make([]*Node, 0, k*k)
-	for i := 0; i < k; i++ {
-		for j := 0; j < k; j++ {
-			parts = append(parts, rawShift(rawShift(x, 1, p-i), 2, p-j))
+	c := x.Shape().Dimensions[3]
+	return withCustomVJP([]*Node{x}, im2colValue(x, k, p), func(v *Node, _ int) *Node { return Col2Im(v, k, p, c) })
+}
+
+// im2colValue computes Im2Col's value (no gradient): the pixels of x as rows of an
+// [N·H·W+1, C] table whose last row is zero, and one Gather of a constant index per output
+// row (the zero row outside the image). It writes the patches once, in order, where the
+// earlier form (k² shifted copies, each two slices and two concatenations, then one
+// concatenation) wrote every patch five times; gogemm copies the rows on the host.
+func im2colValue(x *Node, k, p int) *Node {
+	d := x.Shape().Dimensions
+	n, h, w, c := d[0], d[1], d[2], d[3]
+	rows := n * h * w
+	if rows+1 > math.MaxInt32 {
+		panic(fmt.Sprintf("nn.Im2Col: %d pixels do not fit int32 indices", rows))
+	}
+	g := x.Graph()
+	table := Concatenate([]*Node{Reshape(x, rows, c), Zeros(g, shapes.Make(x.DType(), 1, c))}, 0)
+	idx := make([]int32, 0, rows*k*k)
+	for b := 0; b < n; b++ {
+		for i := 0; i < h; i++ {
+			for j := 0; j < w; j++ {
+				for di := 0; di < k; di++ {
+					for dj := 0; dj < k; dj++ {
+						y, xx := i+di-p, j+dj-p
+						if y < 0 || y >= h || xx < 0 || xx >= w {
+							idx = append(idx, int32(rows))
+						} else {
+							idx = append(idx, int32((b*h+y)*w+xx))
+						}
+					}
+				}
+			}
 		}
 	}
-	value := Concatenate(parts, 3)
-	c := x.Shape().Dimensions[3]
-	return withCustomVJP([]*Node{x}, value, func(v *Node, _ int) *Node { return Col2Im(v, k, p, c) })
+	gathered := Gather(table, Reshape(Const(g, idx), rows*k*k, 1))
+	return Reshape(gathered, n, h, w, k*k*c)
 }
 
 // Col2Im is the adjoint of Im2Col: it sums every tap block of cols [N, H, W, k·k·c] back onto

@@ -20,6 +20,7 @@ type Builder struct {
 	shadow   backends.Builder
 	calls    []*call
 	nodes    []*node
+	cse      map[string]*node // pure layout ops already recorded, by method, operand and arguments
 	params   []*call
 	compiled bool
 }
@@ -43,6 +44,7 @@ type call struct {
 	outs     []*node
 	param    int      // index among the parameters, or -1
 	host     hostOp   // set for ops that run on the host
+	fold     *node    // a host op's output is this Reshape's value (plan)
 	seg      int      // segment that runs it (plan)
 	avail    int      // first segment that may use its outputs (plan)
 	kind     callKind // (plan)
@@ -55,6 +57,7 @@ const (
 	kindParam                    // a graph parameter
 	kindFloating                 // no inputs (constants, iota): replayed where used
 	kindHost                     // a host op (a product, a broadcast, a sum)
+	kindFolded                   // a Reshape of a host op's value, written in its shape by the op
 )
 
 // Name implements backends.Builder.
@@ -131,13 +134,15 @@ func (b *Builder) record(method string, variadic bool, args ...any) ([]backends.
 		}
 		return []backends.Op{n}, nil
 	}
-	if b.backend.minHost >= 0 && implicitBroadcastOps[method] && len(args) == 2 {
-		// simplego broadcasts a binary op's operands element by element through an index
-		// iterator; a large float32 op gets its operands broadcast explicitly instead (on the
-		// host, see hostFor), and runs on equal shapes.
-		var err error
-		if args, err = b.explicitBroadcast(args); err != nil {
-			return nil, errors.WithMessagef(err, "%s", method)
+	var cseKey string
+	if cseOps[method] && len(args) > 0 {
+		// The same reshape, transpose or broadcast of the same value is recorded once: a
+		// second copy would make simplego copy the value (its operand is then used twice).
+		if n, ok := args[0].(*node); ok {
+			cseKey = fmt.Sprint(method, n.id, args[1:])
+			if prev, ok := b.cse[cseKey]; ok {
+				return []backends.Op{prev}, nil
+			}
 		}
 	}
 	c := &call{method: method, variadic: variadic, param: -1}
@@ -179,6 +184,12 @@ func (b *Builder) record(method string, variadic bool, args ...any) ([]backends.
 	}
 	if b.backend.minHost >= 0 {
 		c.host = hostFor(c, b.backend.minHost)
+	}
+	if cseKey != "" && len(c.outs) == 1 {
+		if b.cse == nil {
+			b.cse = make(map[string]*node)
+		}
+		b.cse[cseKey] = c.outs[0]
 	}
 	b.calls = append(b.calls, c)
 	return ops, nil
@@ -293,55 +304,5 @@ func (b *Builder) Dot(lhs, rhs backends.Op) (backends.Op, error) {
 	return nil, fmt.Errorf("%s: Dot operands have invalid ranks: lhs=%s, rhs=%s", Name, l.shape, r.shape)
 }
 
-// implicitBroadcastOps are the binary ops whose operands simplego broadcasts implicitly.
-var implicitBroadcastOps = map[string]bool{
-	"Add": true, "Sub": true, "Mul": true, "Div": true, "Max": true, "Min": true, "Pow": true,
-}
-
-// explicitBroadcast returns the two operands of a binary op, each broadcast (BroadcastInDim)
-// to their common shape where it differs, when that shape is large enough for a host
-// broadcast; otherwise it returns them unchanged.
-func (b *Builder) explicitBroadcast(args []any) ([]any, error) {
-	x, err := b.own(args[0])
-	if err != nil {
-		return nil, err
-	}
-	y, err := b.own(args[1])
-	if err != nil {
-		return nil, err
-	}
-	if x.shape.Equal(y.shape) || x.shape.Rank() != y.shape.Rank() || x.shape.DType != dtypes.Float32 || y.shape.DType != dtypes.Float32 {
-		return args, nil
-	}
-	dims := make([]int, x.shape.Rank())
-	for a := range dims {
-		dx, dy := x.shape.Dimensions[a], y.shape.Dimensions[a]
-		switch {
-		case dx == dy, dy == 1:
-			dims[a] = dx
-		case dx == 1:
-			dims[a] = dy
-		default:
-			return args, nil // let simplego report the mismatch
-		}
-	}
-	out := shapes.Make(dtypes.Float32, dims...)
-	if out.Size() < b.backend.minHost {
-		return args, nil
-	}
-	axes := make([]int, len(dims))
-	for a := range axes {
-		axes[a] = a
-	}
-	res := []any{x, y}
-	for i, n := range []*node{x, y} {
-		if !n.shape.Equal(out) {
-			op, err := b.BroadcastInDim(n, out, axes)
-			if err != nil {
-				return nil, err
-			}
-			res[i] = op
-		}
-	}
-	return res, nil
-}
+// cseOps are the pure layout ops recorded once per operand and arguments.
+var cseOps = map[string]bool{"Reshape": true, "Transpose": true, "BroadcastInDim": true}

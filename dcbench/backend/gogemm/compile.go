@@ -72,6 +72,17 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 	}
 	// Segments: an op runs in the first segment where all its inputs exist; a host product
 	// runs after the segment that completes its inputs and its result exists from the next.
+	consumers := make(map[*node]int)
+	for _, c := range b.calls {
+		if live[c] {
+			for _, in := range c.inputs {
+				consumers[in]++
+			}
+		}
+	}
+	for _, n := range outs {
+		consumers[n]++
+	}
 	numSegs := 1
 	var order []*call
 	for _, c := range b.calls {
@@ -89,6 +100,12 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 		case c.host != nil:
 			c.kind, c.seg, c.avail = kindHost, level, level+1
 			numSegs = max(numSegs, level+2)
+		case c.method == "Reshape" && len(c.inputs) == 1 && c.inputs[0].call.kind == kindHost &&
+			len(c.inputs[0].call.outs) == 1 && consumers[c.inputs[0]] == 1:
+			// The host op writes its flat result straight into the reshaped value: in
+			// simplego a Reshape whose operand it does not own is a full copy.
+			c.kind, c.avail = kindFolded, c.inputs[0].call.avail
+			c.inputs[0].call.fold = c.outs[0]
 		case len(c.inputs) == 0 && !anyOutput(c, isOutput):
 			c.kind, c.avail = kindFloating, 0
 		default:

@@ -198,6 +198,9 @@ func (r *run) runHost(h *call) error {
 		ins[i] = flat
 	}
 	out := h.outs[0]
+	if h.fold != nil {
+		out = h.fold
+	}
 	buf, flat, err := sg.NewSharedBuffer(0, out.shape)
 	if err != nil {
 		return err

@@ -35,6 +35,12 @@ func TestHostBroadcastAndSum(t *testing.T) {
 			m := graph.ReduceAndKeep(x, graph.ReduceMean, 1, 2)
 			return graph.Div(graph.Sub(x, m), graph.AddScalar(graph.Abs(m), 1))
 		}},
+		{"row gather", []int{6, 5}, func(x *graph.Node) *graph.Node {
+			return graph.Gather(x, graph.Const(x.Graph(), [][]int32{{3}, {0}, {5}, {3}, {9}, {-2}}))
+		}},
+		{"row gather, nested indices", []int{6, 5}, func(x *graph.Node) *graph.Node {
+			return graph.Gather(x, graph.Const(x.Graph(), [][][]int64{{{1}, {2}}, {{4}, {0}}}))
+		}},
 		{"mean gradient", []int{2, 3, 4, 5}, func(x *graph.Node) *graph.Node {
 			m := graph.ReduceAndKeep(x, graph.ReduceMean, 1, 2)
 			y := graph.ReduceAllSum(graph.Square(graph.Sub(x, m)))
