@@ -112,6 +112,27 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 			c.kind, c.seg, c.avail = kindOp, level, level
 		}
 	}
+	// A host op reads flat data only, so it may read a Reshape of its operand made in the
+	// operand's own segment instead of the operand: the operand is then used only inside
+	// its segment, where simplego reshapes it in place rather than copying it.
+	reshapes := make(map[*node]*node)
+	for _, c := range order {
+		if c.kind == kindOp && c.method == "Reshape" && c.inputs[0].call.kind == kindOp {
+			if _, seen := reshapes[c.inputs[0]]; !seen {
+				reshapes[c.inputs[0]] = c.outs[0]
+			}
+		}
+	}
+	for _, c := range order {
+		if c.kind != kindHost {
+			continue
+		}
+		for i, in := range c.inputs {
+			if r, ok := reshapes[in]; ok && !isOutput[in] {
+				c.inputs[i] = r
+			}
+		}
+	}
 	// A constant feeding a host product must exist as a value: compute it in segment 0.
 	for _, c := range order {
 		if c.kind == kindHost {

@@ -1,6 +1,9 @@
 package gogemm
 
 import (
+	"runtime"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -29,4 +32,34 @@ func gonumGEMM32(transA, transB bool, m, n, k int, a []float32, lda int, b []flo
 
 func gonumGEMM64(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	gonumImpl.Dgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+}
+
+// splitRows runs a single-threaded GEMM on row blocks of the output in parallel, one block
+// per core, for products of at least MinFLOPs.
+func splitRows[T float32 | float64](f gemmFunc[T]) gemmFunc[T] {
+	return func(transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+		workers := min(runtime.GOMAXPROCS(0), m)
+		if workers <= 1 || 2*float64(m)*float64(n)*float64(k) < float64(MinFLOPs) {
+			f(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+			return
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			lo, hi := m*w/workers, m*(w+1)/workers
+			if lo == hi {
+				continue
+			}
+			// Rows lo..hi of op(A): rows of A, or columns of A when it is transposed.
+			aOff := lo * lda
+			if transA {
+				aOff = lo
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f(transA, transB, hi-lo, n, k, a[aOff:], lda, b, ldb, c[lo*ldc:], ldc)
+			}()
+		}
+		wg.Wait()
+	}
 }

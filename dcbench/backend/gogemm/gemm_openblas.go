@@ -10,11 +10,15 @@ import "C"
 
 import "unsafe"
 
-// With the openblas tag, the host products run on OpenBLAS (Debian: libopenblas-dev).
+// With the openblas tag, the host products run on OpenBLAS (Debian: libopenblas-dev), one
+// OpenBLAS thread per call: gogemm splits a product's rows over the cores itself
+// (splitRows). OpenBLAS's own threads keep spinning in sched_yield after each product, which
+// took about a tenth of the CPU of a training step away from the Go code running next.
 func init() {
 	gemmName = "OpenBLAS"
-	gemm32 = openblasGEMM32
-	gemm64 = openblasGEMM64
+	C.openblas_set_num_threads(1)
+	gemm32 = splitRows(openblasGEMM32)
+	gemm64 = splitRows(openblasGEMM64)
 }
 
 func cTrans(t bool) C.enum_CBLAS_TRANSPOSE {
