@@ -60,12 +60,12 @@ for tool in gonb goimports "$JUPYTER"; do
 done
 
 # The notebooks' environment: the checkout they import, the profile, where kernelext writes its
-# files, and the backend (the pure-Go CPU backend, op by op, unless a GPU is there or
+# files, and the backend (dcbench's CPU backend gogemm, op by op, unless a GPU is there or
 # GOMLX_BACKEND is set).
 export DCBENCH_ROOT=$ROOT DCBENCH_PROFILE=$PROFILE DCBENCH_REPORT_DIR=$OUT
 export GOMLX_NO_AUTO_INSTALL=1 CGO_ENABLED=${CGO_ENABLED:-1}
 if [ -z "${GOMLX_BACKEND:-}" ] && ! command -v nvidia-smi >/dev/null 2>&1; then
-  export GOMLX_BACKEND=go:ops_sequential
+  export GOMLX_BACKEND=gogemm:ops_sequential
 fi
 
 # Notebooks to run.

@@ -9,6 +9,7 @@ import (
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/dcbench/backend"
+	"github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"github.com/dcbench/dcbench/dcbench/models"
 )
 
@@ -32,6 +33,11 @@ func cmdInfo(args []string) error {
 		fmt.Printf("CUDA plugin: %s\n", p)
 	} else {
 		fmt.Printf("CUDA plugin: none found\n")
+	}
+	if err := gogemm.GEMMError(); err != nil {
+		fmt.Printf("CPU GEMM: %v\n", err)
+	} else {
+		fmt.Printf("CPU GEMM: %s (gogemm's matrix products; %s=gonum or a CBLAS library path to change)\n", gogemm.GEMMName(), gogemm.GEMMEnv)
 	}
 	if dir, err := datasets.CacheDir(); err == nil {
 		fmt.Printf("data cache: %s\n", dir)

@@ -36,6 +36,9 @@ var _ backends.Backend = (*Backend)(nil)
 // min_flops=N (see MinFLOPs), min_host_elements=N (see MinHostElements) and no_host_ops
 // (keep broadcasts and sums in simplego); everything else is handed to simplego.New (e.g. "ops_sequential").
 func New(config string) (backends.Backend, error) {
+	if err := GEMMError(); err != nil {
+		return nil, err
+	}
 	minFLOPs, minHost := float64(MinFLOPs), MinHostElements
 	var rest []string
 	for _, part := range strings.Split(config, ",") {

@@ -1,6 +1,8 @@
 package gogemm
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"sync"
 
@@ -8,16 +10,46 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// The GEMM in use: gonum's pure-Go implementation unless the openblas build tag replaced it.
+// GEMMEnv is the environment variable that picks the GEMM: unset or empty, the first CBLAS
+// library of DefaultCBLAS that loads (OpenBLAS as Debian and most Linux distributions
+// install it), else gonum's pure-Go GEMM; "gonum" for the pure-Go GEMM; or the path of a
+// CBLAS shared library (OpenBLAS, BLIS, MKL's libmkl_rt, ...). A library that does not load
+// is an error: New fails with it (GEMMError).
+const GEMMEnv = "DCBENCH_GEMM"
+
+// DefaultCBLAS are the libraries tried, in order, when DCBENCH_GEMM is unset.
+var DefaultCBLAS = []string{"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"}
+
+// The GEMM in use: a CBLAS library found at start-up, or gonum's pure-Go implementation.
 var (
 	gemmName                    = "gonum (pure Go)"
 	gemm32    gemmFunc[float32] = gonumGEMM32
 	gemm64    gemmFunc[float64] = gonumGEMM64
+	gemmErr   error
 	gonumImpl gonum.Implementation
 )
 
+func init() {
+	switch v := os.Getenv(GEMMEnv); v {
+	case "gonum":
+	case "":
+		for _, lib := range DefaultCBLAS {
+			if loadCBLAS(lib) == nil {
+				break
+			}
+		}
+	default:
+		if err := loadCBLAS(v); err != nil {
+			gemmErr = fmt.Errorf("%s=%s: %w (unset it to find OpenBLAS, or set it to gonum for the pure-Go GEMM)", GEMMEnv, v, err)
+		}
+	}
+}
+
 // GEMMName names the matrix-product library the host products run on.
 func GEMMName() string { return gemmName }
+
+// GEMMError reports a CBLAS library named by DCBENCH_GEMM that could not be used, or nil.
+func GEMMError() error { return gemmErr }
 
 func trans(t bool) blas.Transpose {
 	if t {
