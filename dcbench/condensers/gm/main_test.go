@@ -14,13 +14,16 @@ import (
 	"github.com/dcbench/dcbench/dcbench/method"
 )
 
-// backend is the pure Go backend shared by the package's tests.
+// backend is the CPU backend shared by the package's tests.
 var backend backends.Backend
 
 func TestMain(m *testing.M) {
-	// Every float product, broadcast and sum runs on gogemm's host (min_flops=0,
-	// min_host_elements=0), so the gradient matching checks cover them at second order.
-	_ = os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential,min_flops=0,min_host_elements=0")
+	// Unless GOMLX_BACKEND says otherwise, every float product, broadcast and sum runs on
+	// gogemm's host (min_flops=0, min_host_elements=0), so the gradient matching checks
+	// cover them at second order.
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		_ = os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential,min_flops=0,min_host_elements=0")
+	}
 	backend = backends.MustNew()
 	code := m.Run()
 	backend.Finalize()
