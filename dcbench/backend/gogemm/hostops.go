@@ -95,20 +95,7 @@ func (s *broadcastSpec) run(ins []any, out any) error {
 // of axes that reads x densely is copied as one run, and a suffix of broadcast axes as a
 // fill.
 func stridedCopy(x, y []float32, dims, strides []int) {
-	rank := len(dims)
-	k, run := rank, 1
-	for k > 0 && strides[k-1] == run {
-		run *= dims[k-1]
-		k--
-	}
-	fill := false
-	if run == 1 {
-		for k > 0 && strides[k-1] == 0 {
-			run *= dims[k-1]
-			k--
-			fill = true
-		}
-	}
+	k, run, fill := innerRun(dims, strides)
 	idx := make([]int, k)
 	src := 0
 	for o := 0; o < len(y); o += run {
@@ -171,22 +158,9 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 		y[i] = 0
 	}
 	dims, strides := s.inDims, s.outStrides
-	rank := len(dims)
 	// Inner run: trailing kept axes (dense in the output) add elementwise; trailing reduced
 	// axes sum to one output element.
-	k, run := rank, 1
-	for k > 0 && strides[k-1] == run {
-		run *= dims[k-1]
-		k--
-	}
-	sumRun := false
-	if run == 1 {
-		for k > 0 && strides[k-1] == 0 {
-			run *= dims[k-1]
-			k--
-			sumRun = true
-		}
-	}
+	k, run, sumRun := innerRun(dims, strides)
 	idx := make([]int, k)
 	dst := 0
 	for i := 0; i < len(x); i += run {
@@ -205,6 +179,26 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 		dst = advance(idx, dims, strides, dst)
 	}
 	return nil
+}
+
+// innerRun finds the longest suffix of axes walked by one inner loop: axes whose strides
+// are dense (strides[a] = product of the later dims), or else axes of stride 0 (constant).
+// It returns the number k of outer axes left to the odometer, the run length and whether
+// the run is constant.
+func innerRun(dims, strides []int) (k, run int, constant bool) {
+	k, run = len(dims), 1
+	for k > 0 && strides[k-1] == run {
+		run *= dims[k-1]
+		k--
+	}
+	if run == 1 {
+		for k > 0 && strides[k-1] == 0 {
+			run *= dims[k-1]
+			k--
+			constant = true
+		}
+	}
+	return k, run, constant
 }
 
 // advance steps the odometer idx over the leading len(idx) axes of dims by one and returns
