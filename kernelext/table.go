@@ -106,6 +106,10 @@ type Thresholds struct {
 	Far float64
 	// IgnorePaperStd: use only Close for green, not the paper's std.
 	IgnorePaperStd bool
+	// Ratio judges costs (seconds, memory) by ours / paper instead of the difference: at
+	// most Close times the paper's is green, at most Far times amber, more red; less than
+	// the paper's is always green. The paper's std is not used.
+	Ratio bool
 }
 
 func (t Thresholds) withDefaults() Thresholds {
@@ -154,6 +158,19 @@ func (r Row) Verdict(t Thresholds) Verdict {
 		return VerdictNone
 	}
 	t = t.withDefaults()
+	if t.Ratio {
+		if r.Paper.Mean <= 0 {
+			return VerdictNone
+		}
+		switch ratio := r.Ours.Mean / r.Paper.Mean; {
+		case ratio <= t.Close+1e-9:
+			return VerdictClose
+		case ratio <= t.Far+1e-9:
+			return VerdictOff
+		default:
+			return VerdictFar
+		}
+	}
 	near := t.Close
 	if !t.IgnorePaperStd && r.Paper.HasStd && r.Paper.Std > near {
 		near = r.Paper.Std
@@ -289,6 +306,14 @@ func (t ComparisonTable) HTML() string {
 
 // legend explains the colours and the note.
 func (t ComparisonTable) legend(th Thresholds) string {
+	if th.Ratio {
+		s := fmt.Sprintf("Δ: green at most %s× the paper's, amber at most %s×, red beyond. Ours: mean ± population std over n runs.",
+			strconv.FormatFloat(th.Close, 'f', -1, 64), strconv.FormatFloat(th.Far, 'f', -1, 64))
+		if t.Note != "" {
+			s = t.Note + " " + s
+		}
+		return s
+	}
 	std := " or the paper's std"
 	if th.IgnorePaperStd {
 		std = ""

@@ -41,6 +41,7 @@ func TestVerdict(t *testing.T) {
 	noStd := &reference.Entry{Mean: 50, MeanText: "50.00"}
 	oom := &reference.Entry{OOM: true}
 	ours := func(m float64) Stat { return Stat{Mean: m, Std: 0.3, N: 5} }
+	ratio := Thresholds{Ratio: true, Close: 1.25, Far: 3}
 	for _, tc := range []struct {
 		name  string
 		row   Row
@@ -59,6 +60,11 @@ func TestVerdict(t *testing.T) {
 		{"not run", Row{Paper: paper}, Thresholds{}, VerdictNone, "kx-none"},
 		{"no paper", Row{Ours: ours(10)}, Thresholds{}, VerdictNone, "kx-none"},
 		{"paper OOM", Row{Ours: ours(10), Paper: oom}, Thresholds{}, VerdictNone, "kx-none"},
+		{"ratio: faster than the paper", Row{Ours: ours(10), Paper: paper}, ratio, VerdictClose, "kx-close"},
+		{"ratio: 1.2x", Row{Ours: ours(60), Paper: paper}, ratio, VerdictClose, "kx-close"},
+		{"ratio: 2x", Row{Ours: ours(100), Paper: paper}, ratio, VerdictOff, "kx-off"},
+		{"ratio: 6x, 250 points off", Row{Ours: ours(300), Paper: paper}, ratio, VerdictFar, "kx-far"},
+		{"ratio: paper zero", Row{Ours: ours(1), Paper: &reference.Entry{Mean: 0, MeanText: "0"}}, ratio, VerdictNone, "kx-none"},
 	} {
 		v := tc.row.Verdict(tc.th)
 		if v != tc.want || v.CSSClass() != tc.class {
@@ -235,4 +241,18 @@ func ExampleComparisonTable() {
 	// | MTT | 10 | not run | 63.66 ± 0.38 |  |
 	//
 	// Δ: green within 1 point or the paper's std, amber within 3 points, red beyond. Ours: mean ± population std over n runs. (✓ green, ~ amber, ✗ red)
+}
+
+// TestRatioLegend checks that a table judged by ratio says so under it.
+func TestRatioLegend(t *testing.T) {
+	tab := ComparisonTable{Title: "cost", Columns: []string{"Method"}, Thresholds: Thresholds{Ratio: true, Close: 1.25, Far: 3},
+		Rows: []Row{{Labels: []string{"DM"}, Ours: Stat{Mean: 0.5, N: 1}, Paper: &reference.Entry{Mean: 0.08, MeanText: "0.08"}}}}
+	for _, out := range []string{tab.Markdown(), tab.HTML()} {
+		if !strings.Contains(out, "green at most 1.25× the paper") || !strings.Contains(out, "amber at most 3×") {
+			t.Errorf("legend missing from:\n%s", out)
+		}
+	}
+	if !strings.Contains(tab.Markdown(), "✗") {
+		t.Errorf("0.5 s against 0.08 s (6×) should be red:\n%s", tab.Markdown())
+	}
 }
