@@ -1,7 +1,6 @@
 package dcbench
 
 import (
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math"
 	"os"
 	"path/filepath"

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"io"
 	"os"
 	"path/filepath"

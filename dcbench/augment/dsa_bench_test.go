@@ -2,20 +2,14 @@ package augment
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-)
 
-// cpuSeconds is the user+system CPU time of this process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+	"github.com/dcbench/dcbench/dcbench/internal/benchkit"
+)
 
 // BenchmarkDSA times the default DSA strategy (color_crop_cutout_flip_scale_rotate, one op
 // drawn per call as the reference) on a batch of 64 32x32x3 images with per-sample draws:
@@ -66,12 +60,12 @@ func BenchmarkDSA(b *testing.B) {
 			}
 			run() // compile
 			b.ResetTimer()
-			cpu := cpuSeconds()
+			cpu := benchkit.CPUSeconds()
 			for i := 0; i < b.N; i++ {
 				run()
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
-			b.ReportMetric((cpuSeconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
+			b.ReportMetric((benchkit.CPUSeconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
 		})
 	}
 }

@@ -2,11 +2,11 @@ package models_test
 
 import (
 	"fmt"
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
 
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm" // the CPU backend
 	"github.com/dcbench/dcbench/dcbench/models"
 )
 

@@ -1,13 +1,14 @@
 package models
 
 import (
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
+
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm" // the CPU backend
 )
 
 var backend backends.Backend

@@ -2,11 +2,12 @@ package nn
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/dcbench/dcbench/dcbench/internal/benchkit"
 )
 
 // Micro-benchmarks of the ops that dominate a ConvNet-3 step, at the reference layer shapes
@@ -30,12 +31,6 @@ func float32Tensor(seed uint64, dims ...int) *tensors.Tensor {
 
 // cpuSeconds is the user+system CPU time of this process so far. Reported per op next to the
 // wall time: on a shared machine it moves much less with the load.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
 // runExec compiles fn for the inputs, runs it once, then b.N times under the timer, and
 // reports the CPU milliseconds per run.
 func runExec(b *testing.B, fn any, inputs ...any) {
@@ -56,11 +51,11 @@ func runExec(b *testing.B, fn any, inputs ...any) {
 	}
 	run() // compile
 	b.ResetTimer()
-	cpu := cpuSeconds()
+	cpu := benchkit.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		run()
 	}
-	b.ReportMetric((cpuSeconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
+	b.ReportMetric((benchkit.CPUSeconds()-cpu)/float64(b.N)*1e3, "cpu-ms/op")
 }
 
 // convLayers are the three convolutions of ConvNet-3 on 32x32x3 images.

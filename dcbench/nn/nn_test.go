@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,6 +11,8 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm" // the CPU backend
 )
 
 var backend backends.Backend

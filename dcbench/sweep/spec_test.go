@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"os"
 	"strings"
 	"testing"

@@ -3,10 +3,12 @@ package train
 import (
 	"fmt"
 	"testing"
+
+	"github.com/dcbench/dcbench/dcbench/internal/benchkit"
 )
 
 // BenchmarkStepConvNet times one SGD step of the reference ConvNet-3 (width 128) on 32x32x3
-// images at several batch sizes on the current backend (GOMLX_BACKEND; simplego by
+// images at several batch sizes on the current backend (GOMLX_BACKEND; gogemm by
 // default). Compilation happens before the timer starts. Besides ns/op it reports images/s,
 // the useful GFLOP/s (convNetFLOPs: about 0.30 GFLOP per image, 76 GFLOP per batch of 256)
 // and the CPU seconds per step.
@@ -28,13 +30,13 @@ func BenchmarkStepConvNet(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			cpu := cpuSeconds()
+			cpu := benchkit.CPUSeconds()
 			for i := 0; i < b.N; i++ {
 				if _, err := tr.Step(imgs, labels); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportRates(b, batch, convNetFLOPs(32, 32, 3, 128, 3, 10, true), cpuSeconds()-cpu)
+			reportRates(b, batch, convNetFLOPs(32, 32, 3, 128, 3, 10, true), benchkit.CPUSeconds()-cpu)
 		})
 	}
 }

@@ -1,8 +1,9 @@
 package train
 
 import (
-	"syscall"
 	"testing"
+
+	"github.com/dcbench/dcbench/dcbench/internal/benchkit"
 )
 
 // Benchmarks of the evaluation path. Run with
@@ -12,13 +13,6 @@ import (
 // (see docs/benchmarks.md). Besides ns/op each reports images/s, the useful GFLOP/s (the
 // multiply-adds of the convolutions and the classifier, see convNetFLOPs) and the CPU
 // seconds per op, which move much less than the wall time on a shared machine.
-
-// cpuSeconds is the user+system CPU time of this process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
 
 // convNetFLOPs is the floating-point work per image of the reference ConvNet (3x3
 // convolutions with padding 1, 2x2 pooling after each block, width channels, a linear
@@ -70,11 +64,11 @@ func BenchmarkEvalAccuracy(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu := cpuSeconds()
+	cpu := benchkit.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := tr.Accuracy(data); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRates(b, n, convNetFLOPs(32, 32, 3, 128, 3, 10, false), cpuSeconds()-cpu)
+	reportRates(b, n, convNetFLOPs(32, 32, 3, 128, 3, 10, false), benchkit.CPUSeconds()-cpu)
 }

@@ -2,7 +2,6 @@ package nbkit
 
 import (
 	"errors"
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math/rand/v2"
 	"os"
 	"path/filepath"

@@ -2,21 +2,14 @@ package dm
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 
 	"github.com/dcbench/dcbench/dcbench/augment"
 	"github.com/dcbench/dcbench/dcbench/condensers/synth"
+	"github.com/dcbench/dcbench/dcbench/internal/benchkit"
 	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/models"
 )
-
-// cpuSeconds is the user+system CPU time of this process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
 
 // BenchmarkDMStep times one DM iteration (siamese DSA on each class, ConvNet-3 embedding of
 // the real and synthetic images, mean-embedding loss, gradient and update of the synthetic
@@ -57,14 +50,14 @@ func BenchmarkDMStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			cpu := cpuSeconds()
+			cpu := benchkit.CPUSeconds()
 			for i := 0; i < b.N; i++ {
 				if _, err := it.step(buf); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(classes*(br+ipc)*b.N)/b.Elapsed().Seconds(), "images/s")
-			b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op")
+			b.ReportMetric((benchkit.CPUSeconds()-cpu)/float64(b.N), "cpu-s/op")
 		})
 	}
 }

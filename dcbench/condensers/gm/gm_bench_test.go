@@ -1,18 +1,11 @@
 package gm
 
 import (
-	"syscall"
 	"testing"
 
 	"github.com/dcbench/dcbench/dcbench/condensers/synth"
+	"github.com/dcbench/dcbench/dcbench/internal/benchkit"
 )
-
-// cpuSeconds is the user+system CPU time of this process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
 
 // BenchmarkDCIteration times one outer iteration of DC (gradient matching) at IPC 1, where
 // the reference schedule is one matching step and no inner training: a fresh ConvNet-3
@@ -44,12 +37,12 @@ func BenchmarkDCIteration(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu := cpuSeconds()
+	cpu := benchkit.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := e.iteration(i + 2); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(classes*(e.nReal+1)*b.N)/b.Elapsed().Seconds(), "images/s")
-	b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((benchkit.CPUSeconds()-cpu)/float64(b.N), "cpu-s/op")
 }

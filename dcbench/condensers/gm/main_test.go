@@ -2,7 +2,6 @@ package gm
 
 import (
 	"context"
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego"
 
 	"github.com/dcbench/dcbench/datasets"
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm" // the CPU backend
 	"github.com/dcbench/dcbench/dcbench/method"
 )
 

@@ -4,21 +4,21 @@ package testkit
 
 import (
 	stdctx "context"
-	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 	"math/rand/v2"
 	"os"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // the CPU backend
+	_ "github.com/gomlx/gomlx/backends/simplego"
 
 	"github.com/dcbench/dcbench/datasets"
+	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm" // the CPU backend
 	"github.com/dcbench/dcbench/dcbench/method"
 )
 
-// Main is a TestMain body: it makes the backend (simplego op by op unless $GOMLX_BACKEND
-// says otherwise, since its parallel scheduler can deadlock on 2 cores), stores it in *b,
-// runs the tests and exits.
+// Main is a TestMain body: it makes the backend (gogemm op by op unless $GOMLX_BACKEND
+// says otherwise, since simplego's parallel scheduler can deadlock on 2 cores), stores it
+// in *b, runs the tests and exits.
 func Main(m *testing.M, b *backends.Backend) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
 		os.Setenv("GOMLX_BACKEND", "gogemm:ops_sequential")
