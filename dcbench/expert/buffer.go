@@ -160,34 +160,6 @@ func readHeader(path string) (*Header, int64, error) {
 	return &h, off, nil
 }
 
-// writeAtomic writes data to path through a synced temporary file renamed over it.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, base+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // Buffer is a folder of expert trajectories, opened for reading.
 type Buffer struct {
 	dir      string

@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/internal/atomicfile"
 	"github.com/dcbench/dcbench/dcbench/internal/testkit"
 	"github.com/dcbench/dcbench/dcbench/models"
 )
@@ -64,7 +65,7 @@ func TestWriteRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAtomic(filepath.Join(dir, ShardName(0)), data); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ShardName(0)), data); err != nil {
 		t.Fatal(err)
 	}
 	b, err := Open(dir)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench/augment"
+	"github.com/dcbench/dcbench/dcbench/internal/atomicfile"
 	"github.com/dcbench/dcbench/dcbench/internal/catch"
 	"github.com/dcbench/dcbench/dcbench/nn"
 )
@@ -228,7 +229,7 @@ func Train(backend backends.Backend, d *datasets.Dataset, dir string, cfg Config
 		if err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(path, data); err != nil {
+		if err := atomicfile.Write(path, data); err != nil {
 			return nil, fmt.Errorf("expert: writing %s: %w", path, err)
 		}
 	}

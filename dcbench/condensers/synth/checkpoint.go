@@ -5,7 +5,6 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/dcbench/dcbench/dcbench/internal/atomicfile"
 )
 
 // checkpointMagic marks a synth checkpoint file (a gob of checkpoint).
@@ -106,35 +107,7 @@ func (s *Set) saveCheckpoint(it int) error {
 	if err := gob.NewEncoder(&buf).Encode(&ck); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	return writeAtomic(s.cfg.Checkpoint, buf.Bytes())
-}
-
-// writeAtomic writes data to path through a synced temporary file renamed over it.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.Write(s.cfg.Checkpoint, buf.Bytes()); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
