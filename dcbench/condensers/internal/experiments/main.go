@@ -42,16 +42,8 @@ func main() {
 	out := flag.String("out", "", "append one JSON record per method to this file")
 	flag.Parse()
 
-	be, choice, err := backend.New("")
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("backend %s (%s)", backend.Describe(be), choice.Reason)
-	p, err := datasets.Load(*dataset, *data)
-	if err != nil {
-		log.Fatal(err)
-	}
-	p.Normalize()
+	be, bdesc, p := expkit.Open(*dataset, *data)
+	log.Printf("backend %s", bdesc)
 	trainSet := expkit.Balanced(p.Train, *pool, *seed)
 	testSet := expkit.Balanced(p.Test, *testN, *seed+1)
 	log.Printf("condensing from %s; testing on %s", trainSet, testSet)

@@ -15,9 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
-	"github.com/dcbench/dcbench/dcbench/backend"
+	"github.com/dcbench/dcbench/dcbench/condensers/internal/expkit"
 	"github.com/dcbench/dcbench/dcbench/condensers/synth"
 )
 
@@ -37,18 +36,8 @@ func main() {
 	model := flag.String("model", "convnet", "network for matching and evaluation (e.g. convnetw32: ConvNet-3 of width 32)")
 	flag.Parse()
 
-	// The project's choice: $GOMLX_BACKEND, a CUDA GPU, else simplego op by op (its parallel
-	// scheduler can deadlock on 2 cores).
-	be, _, err := backend.New("")
-	if err != nil {
-		log.Fatal(err)
-	}
-	pair, err := datasets.Load("mnist", *data)
-	if err != nil {
-		log.Fatal(err)
-	}
-	pair.Normalize()
-	test := balancedSubset(pair.Test, *perClass, *seed)
+	be, _, pair := expkit.Open("mnist", *data)
+	test := expkit.Sample(pair.Test, *perClass, *seed^0x7e57, 0)
 	log.Printf("train %s; test subset %d images; backend %s", pair.Train, test.N, be.Name())
 
 	type row struct {
@@ -128,13 +117,4 @@ func main() {
 		}
 		fmt.Printf("| %s | %d | %s | %.1f | %s | %.0f |\n", r.method, r.iters, r.acc, r.secs, per, r.evalSecsPerRun)
 	}
-}
-
-// balancedSubset returns perClass random images of every class of d.
-func balancedSubset(d *datasets.Dataset, perClass int, seed uint64) *datasets.Dataset {
-	s, err := d.SamplePerClass(perClass, seed^0x7e57, 0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return s
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
-	"github.com/dcbench/dcbench/dcbench/backend"
+	"github.com/dcbench/dcbench/dcbench/condensers/internal/expkit"
 	"github.com/dcbench/dcbench/dcbench/condensers/kip"
 )
 
@@ -42,17 +42,9 @@ func main() {
 	kernelOnly := flag.Bool("kernel-only", false, "skip the network evaluations (kernel regression accuracy only)")
 	flag.Parse()
 
-	be, _, err := backend.New("")
-	if err != nil {
-		log.Fatal(err)
-	}
-	pair, err := datasets.Load("mnist", *data)
-	if err != nil {
-		log.Fatal(err)
-	}
-	pair.Normalize()
-	train := balancedSubset(pair.Train, *pool, *seed^0x9001)
-	test := balancedSubset(pair.Test, *perClass, *seed^0x7e57)
+	be, _, pair := expkit.Open("mnist", *data)
+	train := expkit.Sample(pair.Train, *pool, *seed^0x9001, 0)
+	test := expkit.Sample(pair.Test, *perClass, *seed^0x7e57, 0)
 	log.Printf("pool %s; test subset %d images; backend %s", train, test.N, be.Name())
 
 	evaluate := func(name string, set *dcbench.Set, test *datasets.Dataset) *dcbench.EvalResult {
@@ -178,15 +170,6 @@ func allIndices(n int) []int {
 		idx[i] = i
 	}
 	return idx
-}
-
-// balancedSubset returns perClass random images of every class of d.
-func balancedSubset(d *datasets.Dataset, perClass int, seed uint64) *datasets.Dataset {
-	s, err := d.SamplePerClass(perClass, seed, 0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return s
 }
 
 func pixelSpace(zca bool) string {

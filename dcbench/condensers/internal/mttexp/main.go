@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/dcbench/backend"
 	"github.com/dcbench/dcbench/dcbench/condensers/internal/expkit"
@@ -55,16 +54,8 @@ func main() {
 	out := flag.String("out", "", "append one JSON record per method to this file")
 	flag.Parse()
 
-	be, choice, err := backend.New("")
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("backend %s (%s)", backend.Describe(be), choice.Reason)
-	p, err := datasets.Load(*dataset, *data)
-	if err != nil {
-		log.Fatal(err)
-	}
-	p.Normalize()
+	be, bdesc, p := expkit.Open(*dataset, *data)
+	log.Printf("backend %s", bdesc)
 	trainSet := expkit.Balanced(p.Train, *pool, *seed)
 	testSet := expkit.Balanced(p.Test, *testN, *seed+1)
 	log.Printf("pool %s; testing on %s", trainSet, testSet)
