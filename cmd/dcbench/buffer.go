@@ -56,12 +56,7 @@ func cmdBuffer(args []string) error {
 	if _, err := expert.ArchFor(*model, 32, 32, 3, 10); err != nil {
 		return usageError{err}
 	}
-	b, bdesc, err := c.backend()
-	if err != nil {
-		return err
-	}
-	logf(c.quiet, os.Stderr, "backend: %s\n", bdesc)
-	data, dname, err := c.loadData()
+	b, data, dname, err := c.open()
 	if err != nil {
 		return err
 	}

@@ -12,12 +12,7 @@ func TestBufferBadInput(t *testing.T) {
 	foreign := filepath.Join(dir, "foreign")
 	os.MkdirAll(foreign, 0o755)
 	os.WriteFile(filepath.Join(foreign, "replay_buffer_0.bin"), []byte("not a shard"), 0o644)
-	cases := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
+	cases := []badInput{
 		{"no out", []string{"buffer", "--quiet"}, 2, "--out FOLDER is required"},
 		{"no experts", []string{"buffer", "--out", dir, "--experts", "0"}, 2, "--experts must be at least 1"},
 		{"no epochs", []string{"buffer", "--out", dir, "--epochs", "0"}, 2, "--epochs must be at least 1"},
@@ -29,17 +24,7 @@ func TestBufferBadInput(t *testing.T) {
 		{"mtt missing buffer", []string{"condense", "--method", "mtt", "--quiet", "--ipc", "1", "--param", "buffer=" + filepath.Join(dir, "nope")}, 1, "nope"},
 		{"mtt bad memory", []string{"condense", "--method", "mtt", "--quiet", "--ipc", "1", "--param", "buffer=" + dir, "--param", "memory=less"}, 1, "param memory"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCaptured(t, tc.args...)
-			if code != tc.code || !strings.Contains(stderr, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
-			}
-			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
-				t.Fatalf("stderr has a panic trace: %s", stderr)
-			}
-		})
-	}
+	checkBadInputs(t, cases)
 }
 
 // TestBufferThenMTT writes a tiny buffer on the embedded subset and condenses with MTT from

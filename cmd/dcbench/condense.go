@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-)
 
-import "github.com/dcbench/dcbench/dcbench"
+	"github.com/dcbench/dcbench/dcbench"
+)
 
 func cmdCondense(args []string) error {
 	fs := newFlagSet("condense")
@@ -22,12 +21,7 @@ func cmdCondense(args []string) error {
 		}
 		return err
 	}
-	b, bdesc, err := c.backend()
-	if err != nil {
-		return err
-	}
-	logf(c.quiet, os.Stderr, "backend: %s\n", bdesc)
-	data, dname, err := c.loadData()
+	b, data, dname, err := c.open()
 	if err != nil {
 		return err
 	}

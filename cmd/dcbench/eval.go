@@ -49,12 +49,7 @@ func cmdEval(args []string) error {
 	if numEval < 1 {
 		return usageError{fmt.Errorf("--num-eval must be at least 1, got %d", numEval)}
 	}
-	b, bdesc, err := c.backend()
-	if err != nil {
-		return err
-	}
-	logf(c.quiet, os.Stderr, "backend: %s\n", bdesc)
-	data, dname, err := c.loadData()
+	b, data, dname, err := c.open()
 	if err != nil {
 		return err
 	}

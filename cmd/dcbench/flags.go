@@ -79,6 +79,22 @@ func (c *common) loadData() (*datasets.Pair, string, error) {
 	return p, name, nil
 }
 
+// open starts the backend (logging it unless quiet) and loads the dataset: the set-up of
+// eval, condense and buffer.
+func (c *common) open() (backends.Backend, *datasets.Pair, string, error) {
+	b, bdesc, err := c.backend()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	logf(c.quiet, os.Stderr, "backend: %s\n", bdesc)
+	data, dname, err := c.loadData()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return b, data, dname, nil
+}
+
+// backend starts the chosen backend and describes it, with why it was chosen.
 func (c *common) backend() (backends.Backend, string, error) {
 	b, choice, err := backend.New(c.backendName)
 	if err != nil {

@@ -38,12 +38,7 @@ func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	corrupt := filepath.Join(dir, "corrupt.dcb")
 	os.WriteFile(corrupt, []byte("DCBSET01 but then garbage"), 0o644)
-	cases := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
+	cases := []badInput{
 		{"no command", nil, 2, "Commands:"},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"eval", "--colour", "red"}, 2, "flag provided but not defined: -colour"},
@@ -62,17 +57,7 @@ func TestBadInput(t *testing.T) {
 		{"bench param without value", []string{"bench", "--param", "buffer"}, 2, `want key=value, got "buffer"`},
 		{"bench unknown method", []string{"bench", "--methods", "magic"}, 2, `magic`},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCaptured(t, tc.args...)
-			if code != tc.code || !strings.Contains(stderr, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
-			}
-			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
-				t.Fatalf("stderr has a panic trace: %s", stderr)
-			}
-		})
-	}
+	checkBadInputs(t, cases)
 }
 
 // TestCondenseThenEval runs the two commands end to end on the embedded subset with a tiny
@@ -119,5 +104,31 @@ func TestCondenseThenEval(t *testing.T) {
 	}
 	if recs[0].Accuracy != recs[2].Accuracy || recs[1].Accuracy != recs[3].Accuracy {
 		t.Errorf("same seeds gave different accuracies: %v", recs)
+	}
+}
+
+// badInput is a command line that must fail with exit code code and a message on stderr
+// containing want.
+type badInput struct {
+	name string
+	args []string
+	code int
+	want string
+}
+
+// checkBadInputs runs each command line and checks its exit code, its message and that no
+// panic trace reached stderr.
+func checkBadInputs(t *testing.T, cases []badInput) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCaptured(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Fatalf("stderr has a panic trace: %s", stderr)
+			}
+		})
 	}
 }
