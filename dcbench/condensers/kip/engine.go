@@ -214,26 +214,35 @@ func (e *Engine) Loss(s, t Batch) (*Objective, error) { return e.eval(s, t, fals
 // and labels.
 func (e *Engine) LossGrad(s, t Batch) (*Objective, error) { return e.eval(s, t, true) }
 
-func (e *Engine) eval(s, t Batch, grad bool) (*Objective, error) {
+// fit checks the support set s and the batch t (named what in errors), computes K_ts and
+// solves for the regression weights α = (K_ss + λ·tr(K_ss)/n·I)⁻¹·y_s; it returns K_ts,
+// the solver (for further solves with the same matrix) and α.
+func (e *Engine) fit(s, t Batch, what string) (kts *mat.Dense, sol *solver, alpha *mat.Dense, err error) {
 	if err := e.cfg.check("support", s); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	if err := e.cfg.check("target", t); err != nil {
-		return nil, err
+	if err := e.cfg.check(what, t); err != nil {
+		return nil, nil, nil, err
 	}
 	kss, kts, err := e.kernels(s, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	sol, err := newSolver(kss, e.cfg.Reg)
+	if sol, err = newSolver(kss, e.cfg.Reg); err != nil {
+		return nil, nil, nil, err
+	}
+	if alpha, err = sol.solve(mat.NewDense(s.N, e.cfg.Classes, s.Y)); err != nil {
+		return nil, nil, nil, err
+	}
+	return kts, sol, alpha, nil
+}
+
+func (e *Engine) eval(s, t Batch, grad bool) (*Objective, error) {
+	kts, sol, alpha, err := e.fit(s, t, "target")
 	if err != nil {
 		return nil, err
 	}
 	c, n, m := e.cfg.Classes, s.N, t.N
-	alpha, err := sol.solve(mat.NewDense(n, c, s.Y))
-	if err != nil {
-		return nil, err
-	}
 	var pred mat.Dense
 	pred.Mul(kts, alpha)
 	r := mat.NewDense(m, c, nil)
@@ -290,22 +299,8 @@ func (e *Engine) eval(s, t Batch, grad bool) (*Objective, error) {
 // Predict returns the kernel ridge regression predictions K_qs·(K_ss + λ·tr(K_ss)/n·I)⁻¹y_s
 // for nq query inputs xq (nq×Classes, row-major).
 func (e *Engine) Predict(s Batch, xq []float64, nq int) ([]float64, error) {
-	if err := e.cfg.check("support", s); err != nil {
-		return nil, err
-	}
 	t := Batch{X: xq, Y: make([]float64, nq*e.cfg.Classes), N: nq}
-	if err := e.cfg.check("query", t); err != nil {
-		return nil, err
-	}
-	kss, kqs, err := e.kernels(s, t)
-	if err != nil {
-		return nil, err
-	}
-	sol, err := newSolver(kss, e.cfg.Reg)
-	if err != nil {
-		return nil, err
-	}
-	alpha, err := sol.solve(mat.NewDense(s.N, e.cfg.Classes, s.Y))
+	kqs, _, alpha, err := e.fit(s, t, "query")
 	if err != nil {
 		return nil, err
 	}
