@@ -64,7 +64,7 @@ func expand(name string) (string, error) {
 		}
 		return "xla:" + p, nil
 	}
-	if strings.HasPrefix(name, "go") || strings.HasPrefix(name, "gogemm") || strings.HasPrefix(name, "xla") || strings.HasPrefix(name, "stablehlo") {
+	if strings.HasPrefix(name, "go") || strings.HasPrefix(name, "xla") || strings.HasPrefix(name, "stablehlo") {
 		return name, nil
 	}
 	return "", fmt.Errorf("unknown backend %q (valid: cpu, gpu, go[:options], xla:PLUGIN)", name)

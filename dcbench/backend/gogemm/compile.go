@@ -149,6 +149,7 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 	}
 	// Who needs each value from outside its own segment.
 	external := make(map[*node]bool)
+	isInput := make(map[*node]map[int]bool) // value → segments that take it as an input
 	for _, c := range order {
 		switch c.kind {
 		case kindHost:
@@ -160,7 +161,11 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 			for _, in := range c.inputs {
 				if in.call.kind != kindFloating && (in.call.kind != kindOp || in.call.seg != c.seg) {
 					external[in] = true
-					if !containsNode(segs[c.seg].inputs, in) {
+					if isInput[in] == nil {
+						isInput[in] = make(map[int]bool)
+					}
+					if !isInput[in][c.seg] {
+						isInput[in][c.seg] = true
 						segs[c.seg].inputs = append(segs[c.seg].inputs, in)
 					}
 				}
@@ -201,15 +206,6 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 func anyOutput(c *call, isOutput map[*node]bool) bool {
 	for _, n := range c.outs {
 		if isOutput[n] {
-			return true
-		}
-	}
-	return false
-}
-
-func containsNode(list []*node, n *node) bool {
-	for _, m := range list {
-		if m == n {
 			return true
 		}
 	}

@@ -14,8 +14,8 @@
 // on the host too (see MinHostElements), and Identity and some reshapes are aliased instead
 // of copied.
 //
-// The products run on OpenBLAS when its shared library is installed (found with dlopen at
-// start-up: Debian's libopenblas0, no build tag needed; DCBENCH_GEMM names another CBLAS
+// The products run on OpenBLAS when its shared library is installed (found with dlopen when
+// the first backend is made: Debian's libopenblas0, no build tag needed; DCBENCH_GEMM names another CBLAS
 // library), else on gonum's pure-Go GEMM (assembly kernels, parallel over the cores). On
 // the 2-core test machine gonum runs the products about 4x faster than simplego's kernel,
 // OpenBLAS about 20x. Gradients are unaffected: autodiff happens in gomlx's graph package

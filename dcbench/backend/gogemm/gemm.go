@@ -20,7 +20,7 @@ const GEMMEnv = "DCBENCH_GEMM"
 // DefaultCBLAS are the libraries tried, in order, when DCBENCH_GEMM is unset.
 var DefaultCBLAS = []string{"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"}
 
-// The GEMM in use: a CBLAS library found at start-up, or gonum's pure-Go implementation.
+// The GEMM in use (see loadGEMM): a CBLAS library, or gonum's pure-Go implementation.
 var (
 	gemmName                    = "gonum (pure Go)"
 	gemm32    gemmFunc[float32] = gonumGEMM32
@@ -29,7 +29,9 @@ var (
 	gonumImpl gonum.Implementation
 )
 
-func init() {
+// loadGEMM picks the GEMM once, when the first backend is made (or GEMMName/GEMMError is
+// asked): a program that never uses the CPU backend never opens a BLAS library.
+var loadGEMM = sync.OnceFunc(func() {
 	switch v := os.Getenv(GEMMEnv); v {
 	case "gonum":
 	case "":
@@ -43,13 +45,19 @@ func init() {
 			gemmErr = fmt.Errorf("%s=%s: %w (unset it to find OpenBLAS, or set it to gonum for the pure-Go GEMM)", GEMMEnv, v, err)
 		}
 	}
-}
+})
 
 // GEMMName names the matrix-product library the host products run on.
-func GEMMName() string { return gemmName }
+func GEMMName() string {
+	loadGEMM()
+	return gemmName
+}
 
 // GEMMError reports a CBLAS library named by DCBENCH_GEMM that could not be used, or nil.
-func GEMMError() error { return gemmErr }
+func GEMMError() error {
+	loadGEMM()
+	return gemmErr
+}
 
 func trans(t bool) blas.Transpose {
 	if t {
