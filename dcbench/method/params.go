@@ -3,6 +3,7 @@ package method
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Int reads an integer param (accepting int, int64, float64 with no fraction, or a numeric
@@ -60,4 +61,30 @@ func (r Request) String(key, def string) (string, error) {
 		return s, nil
 	}
 	return "", fmt.Errorf("param %s: want a string, got %v", key, v)
+}
+
+// Bool reads a boolean param (bool, "true"/"false"/"1"/"0" and the other forms of
+// strconv.ParseBool, or the numbers 0 and 1), returning def when absent or nil.
+func (r Request) Bool(key string, def bool) (bool, error) {
+	v := r.Params[key]
+	if v == nil {
+		return def, nil
+	}
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
+			return b, nil
+		}
+	case float64:
+		if x == 0 || x == 1 {
+			return x == 1, nil
+		}
+	case int:
+		if x == 0 || x == 1 {
+			return x == 1, nil
+		}
+	}
+	return false, fmt.Errorf("param %s: want true or false, got %v", key, v)
 }

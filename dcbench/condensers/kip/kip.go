@@ -44,7 +44,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -186,30 +185,6 @@ type settings struct {
 	result             *Result
 }
 
-func boolParam(req method.Request, key string, def bool) (bool, error) {
-	v, ok := req.Params[key]
-	if !ok {
-		return def, nil
-	}
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		if b, err := strconv.ParseBool(x); err == nil {
-			return b, nil
-		}
-	case float64:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case int:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	}
-	return false, fmt.Errorf("param %s: want true or false, got %v", key, v)
-}
-
 func readSettings(req method.Request) (s settings, err error) {
 	d := req.Train
 	if d == nil || d.N == 0 {
@@ -259,10 +234,10 @@ func readSettings(req method.Request) (s settings, err error) {
 	if s.cfg.Kind, err = ntk.ParseKind(kind); err != nil {
 		return s, fmt.Errorf("param %s: %w", ParamKernel, err)
 	}
-	if s.learnLabels, err = boolParam(req, ParamLearnLabels, false); err != nil {
+	if s.learnLabels, err = req.Bool(ParamLearnLabels, false); err != nil {
 		return
 	}
-	if s.zca, err = boolParam(req, ParamZCA, true); err != nil {
+	if s.zca, err = req.Bool(ParamZCA, true); err != nil {
 		return
 	}
 	if s.init, err = req.String(ParamInit, "real"); err != nil {

@@ -49,7 +49,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -132,31 +131,6 @@ type config struct {
 	output string
 }
 
-// boolParam reads a boolean param (bool, "true"/"false"/"1"/"0", 0 or 1).
-func boolParam(req method.Request, key string, def bool) (v bool, set bool, err error) {
-	raw, ok := req.Params[key]
-	if !ok || raw == nil {
-		return def, false, nil
-	}
-	switch x := raw.(type) {
-	case bool:
-		return x, true, nil
-	case string:
-		if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
-			return b, true, nil
-		}
-	case float64:
-		if x == 0 || x == 1 {
-			return x == 1, true, nil
-		}
-	case int:
-		if x == 0 || x == 1 {
-			return x == 1, true, nil
-		}
-	}
-	return false, true, fmt.Errorf("param %s: want true or false, got %v", key, raw)
-}
-
 func readConfig(req method.Request) (c config, err error) {
 	d := req.Train
 	c.Setting, _ = Lookup(d.Name, req.IPC)
@@ -188,9 +162,10 @@ func readConfig(req method.Request) (c config, err error) {
 		return
 	}
 	c.memory = strings.ToLower(strings.TrimSpace(c.memory))
-	if c.ZCA, c.zcaSet, err = boolParam(req, ParamZCA, c.ZCA); err != nil {
+	if c.ZCA, err = req.Bool(ParamZCA, c.ZCA); err != nil {
 		return
 	}
+	c.zcaSet = req.Params[ParamZCA] != nil
 	if c.output, err = req.String(ParamOutput, OutputPixels); err != nil {
 		return
 	}
