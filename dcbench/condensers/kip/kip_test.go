@@ -19,6 +19,17 @@ var backend backends.Backend
 
 func TestMain(m *testing.M) { testkit.Main(m, &backend) }
 
+// newTestEngine makes an Engine on the test backend, finalized when the test ends.
+func newTestEngine(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	e, err := NewEngine(backend, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Finalize)
+	return e
+}
+
 func randBatch(seed uint64, n, d, c int) Batch {
 	r := rand.New(rand.NewPCG(seed, 7))
 	b := Batch{X: make([]float64, n*d), Y: make([]float64, n*c), N: n}
@@ -122,11 +133,7 @@ var engineCases = []struct {
 func TestLossMatchesDirect(t *testing.T) {
 	for _, c := range engineCases {
 		t.Run(c.name, func(t *testing.T) {
-			e, err := NewEngine(backend, c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Finalize()
+			e := newTestEngine(t, c.cfg)
 			s, tg := randBatch(1, 4, c.cfg.Dim, c.cfg.Classes), randBatch(2, 7, c.cfg.Dim, c.cfg.Classes)
 			got, err := e.Loss(s, tg)
 			if err != nil {
@@ -145,11 +152,7 @@ func TestLossMatchesDirect(t *testing.T) {
 func TestGradientFiniteDifferences(t *testing.T) {
 	for _, c := range engineCases {
 		t.Run(c.name, func(t *testing.T) {
-			e, err := NewEngine(backend, c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Finalize()
+			e := newTestEngine(t, c.cfg)
 			s, tg := randBatch(3, 4, c.cfg.Dim, c.cfg.Classes), randBatch(4, 6, c.cfg.Dim, c.cfg.Classes)
 			res, err := e.LossGrad(s, tg)
 			if err != nil {
@@ -190,11 +193,7 @@ func TestGradientFiniteDifferences(t *testing.T) {
 // TestKernelRegressionInterpolates: with λ → 0 the support set predicts its own labels.
 func TestKernelRegressionInterpolates(t *testing.T) {
 	cfg := Config{Kernel: ntk.DefaultFC(), Kind: ntk.NTK, Reg: 0, Dim: 6, Classes: 3}
-	e, err := NewEngine(backend, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Finalize()
+	e := newTestEngine(t, cfg)
 	s := randBatch(5, 5, cfg.Dim, cfg.Classes)
 	pred, err := e.Predict(s, s.X, s.N)
 	if err != nil {
@@ -377,11 +376,7 @@ func TestBadParams(t *testing.T) {
 	if _, err := NewEngine(backend, Config{Kernel: ntk.DefaultFC(), Kind: ntk.NTK, Dim: 0, Classes: 2}); err == nil {
 		t.Error("NewEngine with Dim 0: no error")
 	}
-	e, err := NewEngine(backend, engineCases[0].cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Finalize()
+	e := newTestEngine(t, engineCases[0].cfg)
 	if _, err := e.Loss(Batch{X: []float64{1}, Y: []float64{1}, N: 1}, randBatch(1, 2, 5, 3)); err == nil {
 		t.Error("Loss with a malformed support batch: no error")
 	}
