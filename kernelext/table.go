@@ -306,20 +306,18 @@ func (t ComparisonTable) HTML() string {
 
 // legend explains the colours and the note.
 func (t ComparisonTable) legend(th Thresholds) string {
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	var colours string
 	if th.Ratio {
-		s := fmt.Sprintf("Δ: green at most %s× the paper's, amber at most %s×, red beyond. Ours: mean ± population std over n runs.",
-			strconv.FormatFloat(th.Close, 'f', -1, 64), strconv.FormatFloat(th.Far, 'f', -1, 64))
-		if t.Note != "" {
-			s = t.Note + " " + s
+		colours = fmt.Sprintf("green at most %s× the paper's, amber at most %s×", num(th.Close), num(th.Far))
+	} else {
+		std := " or the paper's std"
+		if th.IgnorePaperStd {
+			std = ""
 		}
-		return s
+		colours = fmt.Sprintf("green within %s point%s, amber within %s points", num(th.Close), std, num(th.Far))
 	}
-	std := " or the paper's std"
-	if th.IgnorePaperStd {
-		std = ""
-	}
-	s := fmt.Sprintf("Δ: green within %s point%s, amber within %s points, red beyond. Ours: mean ± population std over n runs.",
-		strconv.FormatFloat(th.Close, 'f', -1, 64), std, strconv.FormatFloat(th.Far, 'f', -1, 64))
+	s := "Δ: " + colours + ", red beyond. Ours: mean ± population std over n runs."
 	if t.Note != "" {
 		s = t.Note + " " + s
 	}
