@@ -118,8 +118,11 @@ func sameConv(x, w *Node, p int) *Node {
 	k := w.Shape().Dimensions[0]
 	in, out := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
 	cols := Im2Col(x, k, p)
-	value := DotGeneral(cols, []int{3}, nil, Reshape(w, k*k*in, out), []int{0}, nil)
-	return withCustomVJP([]*Node{x, w}, value, func(v *Node, i int) *Node {
+	link := func(zero *Node, sw []*Node) *Node { // the zero goes into the (small) kernel
+		w2 := Add(Reshape(sw[1], k*k*in, out), ConvertDType(zero, w.DType()))
+		return DotGeneral(StopGradient(cols), []int{3}, nil, w2, []int{0}, nil)
+	}
+	return withLinkedVJP([]*Node{x, w}, link, func(v *Node, i int) *Node {
 		if i == 0 {
 			if in%flipConvChannels != 0 {
 				// Few input channels (the first layer): the flipped convolution's product

@@ -21,15 +21,17 @@ func Im2Col(x *Node, k, p int) *Node {
 		return x
 	}
 	c := x.Shape().Dimensions[3]
-	return withCustomVJP([]*Node{x}, im2colValue(x, k, p), func(v *Node, _ int) *Node { return Col2Im(v, k, p, c) })
+	link := func(zero *Node, in []*Node) *Node { return im2colValue(in[0], k, p, zero) }
+	return withLinkedVJP([]*Node{x}, link, func(v *Node, _ int) *Node { return Col2Im(v, k, p, c) })
 }
 
 // im2colValue computes Im2Col's value (no gradient): the pixels of x as rows of an
 // [N·H·W+1, C] table whose last row is zero, and one Gather of a constant index per output
 // row (the zero row outside the image). It writes the patches once, in order, where the
 // earlier form (k² shifted copies, each two slices and two concatenations, then one
-// concatenation) wrote every patch five times; gogemm copies the rows on the host.
-func im2colValue(x *Node, k, p int) *Node {
+// concatenation) wrote every patch five times; gogemm copies the rows on the host. The
+// scalar zero (exactly 0, see withLinkedVJP) is added to the zero row.
+func im2colValue(x *Node, k, p int, zero *Node) *Node {
 	d := x.Shape().Dimensions
 	n, h, w, c := d[0], d[1], d[2], d[3]
 	rows := n * h * w
@@ -37,7 +39,8 @@ func im2colValue(x *Node, k, p int) *Node {
 		panic(fmt.Sprintf("nn.Im2Col: %d pixels do not fit int32 indices", rows))
 	}
 	g := x.Graph()
-	table := Concatenate([]*Node{Reshape(x, rows, c), Zeros(g, shapes.Make(x.DType(), 1, c))}, 0)
+	zeroRow := Add(Zeros(g, shapes.Make(x.DType(), 1, c)), ConvertDType(zero, x.DType()))
+	table := Concatenate([]*Node{Reshape(x, rows, c), zeroRow}, 0)
 	idx := make([]int32, 0, rows*k*k)
 	for b := 0; b < n; b++ {
 		for i := 0; i < h; i++ {

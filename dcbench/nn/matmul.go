@@ -8,19 +8,34 @@ import (
 
 // withCustomVJP returns value (it is wrapped in StopGradient, so gomlx never differentiates
 // the ops that computed it) as a node whose gradient with respect to inputs[i] is
-// vjp(v, i), where v is the gradient arriving at the output.
-//
-// gomlx offers custom gradients only on identity nodes, whose gradient has the shape of
-// their input. So the output carries an identity that records the arriving v, and each input
-// is linked to the output through an exactly-zero scalar (t − StopGradient(t), summed) whose
-// identity t returns vjp(v, i). Reading the zero costs O(1) (see firstElementZero). The recorded v is used within the same reverse pass: gomlx
-// visits nodes in reverse creation order, so the output's identity always comes before the
-// inputs'. vjp must itself be built from differentiable ops (e.g. MatMulLast), which makes the
-// result differentiable to any order.
+// vjp(v, i), where v is the gradient arriving at the output. It costs one pass over the
+// value (adding an exact zero); withLinkedVJP avoids that pass.
 func withCustomVJP(inputs []*Node, value *Node, vjp func(v *Node, i int) *Node) *Node {
-	var arriving *Node
 	value = StopGradient(value)
+	return withLinkedVJP(inputs, func(zero *Node, _ []*Node) *Node {
+		return Add(value, ConvertDType(zero, value.DType()))
+	}, vjp)
+}
+
+// withLinkedVJP returns link(zero, stopped) as a node whose gradient with respect to
+// inputs[i] is vjp(v, i), where v is the gradient arriving at the output.
+//
+// stopped are the inputs wrapped in StopGradient, from which link computes the value, and
+// zero is an exactly-zero scalar (of the first input's dtype) that link must fold into
+// the value, best into a small operand (a weight matrix, a padding row), so that it costs
+// next to nothing. It is what links the output to the inputs: gomlx offers custom
+// gradients only on identity nodes, whose gradient has the shape of their input, so the
+// output carries an identity that records the arriving v, and each input is linked to the
+// output through the zero (t − StopGradient(t), read in O(1), see firstElementZero) whose
+// identity t returns vjp(v, i). The gradient that reaches the zero through link's ops is
+// never used, so those ops' gradients are never computed. The recorded v is used within the
+// same reverse pass: gomlx visits nodes in reverse creation order, so the output's identity
+// always comes before the inputs'. vjp must itself be built from differentiable ops (e.g.
+// MatMulLast), which makes the result differentiable to any order.
+func withLinkedVJP(inputs []*Node, link func(zero *Node, stopped []*Node) *Node, vjp func(v *Node, i int) *Node) *Node {
+	var arriving *Node
 	var zero *Node
+	stopped := make([]*Node, len(inputs))
 	for i, x := range inputs {
 		i := i
 		t := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
@@ -29,14 +44,15 @@ func withCustomVJP(inputs []*Node, value *Node, vjp func(v *Node, i int) *Node) 
 			}
 			return vjp(arriving, i)
 		})
-		z := firstElementZero(t)
+		z := ConvertDType(firstElementZero(t), inputs[0].DType())
 		if zero == nil {
 			zero = z
 		} else {
 			zero = Add(zero, z)
 		}
+		stopped[i] = StopGradient(x)
 	}
-	out := Add(value, ConvertDType(zero, value.DType()))
+	out := link(zero, stopped)
 	return IdentityWithCustomGradient(out, func(_, v *Node) *Node {
 		arriving = v
 		return v
@@ -67,8 +83,10 @@ func MatMulLast(x, w *Node) *Node {
 	if k != w.Shape().Dimensions[0] {
 		panic(fmt.Sprintf("nn.MatMulLast: shapes %s and %s do not match", x.Shape(), w.Shape()))
 	}
-	value := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)
-	return withCustomVJP([]*Node{x, w}, value, func(v *Node, i int) *Node {
+	link := func(zero *Node, in []*Node) *Node { // the zero goes into the (small) weights
+		return DotGeneral(in[0], []int{x.Rank() - 1}, nil, Add(in[1], ConvertDType(zero, w.DType())), []int{0}, nil)
+	}
+	return withLinkedVJP([]*Node{x, w}, link, func(v *Node, i int) *Node {
 		if i == 0 {
 			return MatMulLast(v, Transpose(w, 0, 1))
 		}

@@ -184,6 +184,11 @@ func TestFirstOrderGradients(t *testing.T) {
 			return weighted(BatchMatMul(Reshape(Const(x.Graph(), randSlice(9, 24)), 2, 3, 4), x))
 		}},
 		{"Relu", []int{3, 4}, func(x *Node) *Node { return weighted(Relu(x)) }},
+		{"standardize", []int{2, 3, 4, 3}, func(x *Node) *Node { return weighted(standardize(x, 1, 2)) }},
+		{"normAffine", []int{2, 3, 4, 3}, func(x *Node) *Node {
+			gain, offset := Const(x.Graph(), randSlice(7, 3)), Const(x.Graph(), randSlice(8, 3))
+			return weighted(normAffine(x, gain, offset, 1, 2))
+		}},
 		{"CrossEntropy", []int{4, 5}, func(x *Node) *Node {
 			return CrossEntropy(x, Const(x.Graph(), []int32{0, 3, 4, 1}))
 		}},
@@ -217,7 +222,11 @@ func TestSecondOrderGradients(t *testing.T) {
 					g := x.Graph()
 					w := Reshape(Const(g, randSlice(5, 3*3*2*3)), 3, 3, 2, 3)
 					h := ConvWith(x, w, nil, 1, stride)
-					h = standardize(h, 1, 2)
+					if stride == 1 {
+						h = standardize(h, 1, 2)
+					} else { // the instance norm of the ConvNet, with a gain and offset
+						h = normAffine(h, Const(g, randSlice(7, 3)), Const(g, randSlice(8, 3)), 1, 2)
+					}
 					h = Relu(h)
 					h, _ = Pool(pool, h)
 					loss := weighted(h)
@@ -226,6 +235,44 @@ func TestSecondOrderGradients(t *testing.T) {
 				}
 				fdCheck(t, name, []int{2, 4, 4, 2}, f, 16, 1e-5)
 			})
+		}
+	}
+}
+
+// TestNormAffineValue checks the instance norm's value against a direct float64 computation
+// of PyTorch's GroupNorm(C, C): per sample and channel, (x − mean)/sqrt(var + eps)·gain +
+// offset with the biased variance over height and width.
+func TestNormAffineValue(t *testing.T) {
+	n, h, w, c := 2, 3, 4, 3
+	xs, gs, os_ := randSlice(3, n*h*w*c), randSlice(7, c), randSlice(8, c)
+	for i := range xs {
+		xs[i] = 3*xs[i] + float64(i%c) // channels with different means and scales
+	}
+	got := MustExecOnce(backend, func(x *Node) *Node {
+		g := x.Graph()
+		return normAffine(x, Const(g, gs), Const(g, os_), 1, 2)
+	}, tensors.FromFlatDataAndDimensions(xs, n, h, w, c))
+	var out []float64
+	tensors.MustConstFlatData(got, func(f []float64) { out = append(out, f...) })
+	for b := 0; b < n; b++ {
+		for ch := 0; ch < c; ch++ {
+			var mean, sq float64
+			for p := 0; p < h*w; p++ {
+				mean += xs[(b*h*w+p)*c+ch]
+			}
+			mean /= float64(h * w)
+			for p := 0; p < h*w; p++ {
+				d := xs[(b*h*w+p)*c+ch] - mean
+				sq += d * d
+			}
+			std := math.Sqrt(sq/float64(h*w) + NormEpsilon)
+			for p := 0; p < h*w; p++ {
+				i := (b*h*w+p)*c + ch
+				want := (xs[i]-mean)/std*gs[ch] + os_[ch]
+				if math.Abs(out[i]-want) > 1e-9 {
+					t.Fatalf("sample %d channel %d pixel %d: %g, want %g", b, ch, p, out[i], want)
+				}
+			}
 		}
 	}
 }

@@ -20,20 +20,49 @@ const NormEpsilon = 1e-5
 const BatchNormMomentum = 0.1
 
 // standardize returns (x - mean)/sqrt(var + eps) with mean and (biased) variance over axes.
-// 1/sqrt is written as Div(1, Sqrt) because gomlx's Rsqrt has no gradient.
 func standardize(x *Node, axes ...int) *Node {
+	centred, inv := centreAndScale(x, axes)
+	return Mul(centred, inv)
+}
+
+// centreAndScale returns x − mean and 1/sqrt(var + eps), both with the statistics over axes
+// (kept as axes of size 1). Multiplying by the small inverse, rather than dividing by the
+// broadcast deviation, keeps the gradient's work on x-sized tensors to a few products.
+// 1/sqrt is written as Div(1, Sqrt) because gomlx's Rsqrt has no gradient.
+func centreAndScale(x *Node, axes []int) (centred, inv *Node) {
 	mean := ReduceAndKeep(x, ReduceMean, axes...)
-	centred := Sub(x, mean)
+	centred = Sub(x, mean)
 	variance := ReduceAndKeep(Mul(centred, centred), ReduceMean, axes...)
-	return Div(centred, Sqrt(AddScalar(variance, NormEpsilon)))
+	return centred, Reciprocal(Sqrt(AddScalar(variance, NormEpsilon)))
+}
+
+// standardizeAffine is standardize followed by the context's per-channel (last axis) gain
+// and offset (see normAffine).
+func standardizeAffine(ctx *context.Context, x *Node, axes ...int) *Node {
+	gain, offset := channelAffineParams(ctx, x)
+	return normAffine(x, gain, offset, axes...)
+}
+
+// normAffine is standardize(x, axes) times gain plus offset (both [C], C the last axis),
+// with the gain folded into the small inverse deviation: one product and one sum over x.
+func normAffine(x, gain, offset *Node, axes ...int) *Node {
+	centred, inv := centreAndScale(x, axes)
+	return Add(Mul(centred, Mul(inv, ExpandLeftToRank(gain, x.Rank()))), ExpandLeftToRank(offset, x.Rank()))
+}
+
+// channelAffineParams are the per-channel "gain" (init 1) and "offset" (init 0) of x's last
+// axis.
+func channelAffineParams(ctx *context.Context, x *Node) (gain, offset *Node) {
+	c := x.Shape().Dimensions[x.Rank()-1]
+	gain = ctx.WithInitializer(ConstantInit(1)).VariableWithShape("gain", shapes.Make(x.DType(), c)).ValueGraph(x.Graph())
+	offset = ctx.WithInitializer(ConstantInit(0)).VariableWithShape("offset", shapes.Make(x.DType(), c)).ValueGraph(x.Graph())
+	return gain, offset
 }
 
 // channelAffine multiplies NHWC (or NC) x by a per-channel "gain" (init 1) and adds a
 // per-channel "offset" (init 0).
 func channelAffine(ctx *context.Context, x *Node) *Node {
-	c := x.Shape().Dimensions[x.Rank()-1]
-	gain := ctx.WithInitializer(ConstantInit(1)).VariableWithShape("gain", shapes.Make(x.DType(), c)).ValueGraph(x.Graph())
-	offset := ctx.WithInitializer(ConstantInit(0)).VariableWithShape("offset", shapes.Make(x.DType(), c)).ValueGraph(x.Graph())
+	gain, offset := channelAffineParams(ctx, x)
 	return Add(Mul(x, ExpandLeftToRank(gain, x.Rank())), ExpandLeftToRank(offset, x.Rank()))
 }
 
@@ -41,7 +70,7 @@ func channelAffine(ctx *context.Context, x *Node) *Node {
 // per-channel affine transform: PyTorch's GroupNorm(C, C, affine=True), the reference
 // ConvNet's default "instancenorm".
 func InstanceNorm(ctx *context.Context, x *Node) *Node {
-	return channelAffine(ctx, standardize(x, 1, 2))
+	return standardizeAffine(ctx, x, 1, 2)
 }
 
 // GroupNorm normalises NHWC x per sample over groups of channels (and height and width),
@@ -73,7 +102,7 @@ func LayerNorm(ctx *context.Context, x *Node) *Node {
 // LastAxisLayerNorm normalises over the last axis only, with a per-feature affine transform:
 // the LayerNorm of transformers.
 func LastAxisLayerNorm(ctx *context.Context, x *Node) *Node {
-	return channelAffine(ctx, standardize(x, x.Rank()-1))
+	return standardizeAffine(ctx, x, x.Rank()-1)
 }
 
 // BatchNorm normalises over the batch (and spatial axes) with the batch statistics while

@@ -134,6 +134,13 @@ func (b *Builder) record(method string, variadic bool, args ...any) ([]backends.
 		}
 		return []backends.Op{n}, nil
 	}
+	if method == "Reshape" && len(args) > 0 {
+		// A Reshape of a Reshape is one Reshape of the first one's operand (same flat data):
+		// in simplego each is a full copy when it does not own its operand.
+		if n, ok := args[0].(*node); ok && n.call.method == "Reshape" && len(n.call.inputs) == 1 {
+			args = append([]any{n.call.inputs[0]}, args[1:]...)
+		}
+	}
 	var cseKey string
 	if cseOps[method] && len(args) > 0 {
 		// The same reshape, transpose or broadcast of the same value is recorded once: a
@@ -184,6 +191,7 @@ func (b *Builder) record(method string, variadic bool, args ...any) ([]backends.
 	}
 	if b.backend.minHost >= 0 {
 		c.host = hostFor(c, b.backend.minHost)
+		readThroughReshapes(c)
 	}
 	if cseKey != "" && len(c.outs) == 1 {
 		if b.cse == nil {
@@ -280,6 +288,7 @@ func (b *Builder) DotGeneral(lhs backends.Op, lhsContractingAxes, lhsBatchAxes [
 		}
 		if spec.flops() >= b.backend.minFLOPs {
 			c.host = spec
+			readThroughReshapes(c)
 		}
 	}
 	return outs[0], nil
@@ -302,6 +311,21 @@ func (b *Builder) Dot(lhs, rhs backends.Op) (backends.Op, error) {
 		return b.DotGeneral(lhs, []int{1}, nil, rhs, []int{0}, nil)
 	}
 	return nil, fmt.Errorf("%s: Dot operands have invalid ranks: lhs=%s, rhs=%s", Name, l.shape, r.shape)
+}
+
+// readThroughReshapes makes a host op read the operand of each Reshape of a host op's value
+// that it takes as an input: the flat data are the same, and the Reshape, if nothing in
+// simplego uses it, is then never run (simplego copies a value that it reshapes without
+// owning it, which a value coming from a host op always is).
+func readThroughReshapes(c *call) {
+	if c.host == nil {
+		return
+	}
+	for i, in := range c.inputs {
+		if in.call.method == "Reshape" && len(in.call.inputs) == 1 && in.call.inputs[0].call.host != nil {
+			c.inputs[i] = in.call.inputs[0] // chains of Reshapes were collapsed when recorded
+		}
+	}
 }
 
 // cseOps are the pure layout ops recorded once per operand and arguments.

@@ -10,9 +10,13 @@
 // and the products in between. A graph without large products is compiled and run as a
 // single simplego program, exactly as on "go".
 //
-// Large float32 broadcasts, sums, row gathers and binary ops with implicit broadcasting run
-// on the host too (see MinHostElements), and Identity and some reshapes are aliased instead
-// of copied.
+// Large float32 ops run on the host too (see MinHostElements), split over the cores:
+// element-wise arithmetic, comparisons and Where (branch-free), with operands broadcast
+// implicitly and BroadcastInDim operands read from their source instead of materialised;
+// broadcasts, sums, concatenations, row gathers and single-element gathers. Host ops read
+// through Reshapes of other host values, Identity is aliased, and a Reshape of a Reshape is
+// recorded as one, so the copies simplego makes of values it reshapes without owning them
+// are avoided.
 //
 // The products run on OpenBLAS when its shared library is installed (found with dlopen when
 // the first backend is made: Debian's libopenblas0, no build tag needed; DCBENCH_GEMM names another CBLAS

@@ -26,14 +26,23 @@ func hostFor(c *call, minElements int) hostOp {
 		return nil
 	}
 	in, out := c.inputs[0].shape, c.outs[0].shape
-	if in.DType != dtypes.Float32 || max(in.Size(), out.Size()) < minElements {
+	if max(in.Size(), out.Size()) < minElements {
 		return nil
 	}
-	if c.method == "Gather" {
-		return newRowGatherSpec(c, out)
+	if elemKinds[c.method] != 0 {
+		return newElemSpec(c, out)
 	}
-	if binaryOps[c.method] {
-		return newBinarySpec(c, out)
+	if in.DType != dtypes.Float32 {
+		return nil
+	}
+	switch c.method {
+	case "Gather":
+		if g := newRowGatherSpec(c, out); g != nil {
+			return g
+		}
+		return newPointGatherSpec(c, out)
+	case "Concatenate":
+		return newConcatSpec(c, out)
 	}
 	if len(c.inputs) != 1 {
 		return nil
@@ -161,22 +170,60 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 	// Inner run: trailing kept axes (dense in the output) add elementwise; trailing reduced
 	// axes sum to one output element.
 	k, run, sumRun := innerRun(dims, strides)
-	idx := make([]int, k)
-	dst := 0
-	for i := 0; i < len(x); i += run {
-		if sumRun {
-			var acc float32
-			for _, v := range x[i : i+run] {
-				acc += v
-			}
-			y[dst] += acc
-		} else {
-			seg := y[dst : dst+run]
-			for j, v := range x[i : i+run] {
-				seg[j] += v
-			}
+	// sum adds the input rows lo ≤ i < hi of axis 0 into acc.
+	sum := func(lo, hi int, acc []float32) {
+		idx := make([]int, k)
+		dst := 0
+		if k > 0 {
+			idx[0], dst = lo, lo*strides[0]
 		}
-		dst = advance(idx, dims, strides, dst)
+		per0 := len(x) / max(dims[0], 1)
+		for i := lo * per0; i < hi*per0; i += run {
+			if sumRun {
+				var a float32
+				for _, v := range x[i : i+run] {
+					a += v
+				}
+				acc[dst] += a
+			} else {
+				seg := acc[dst : dst+run]
+				for j, v := range x[i : i+run] {
+					seg[j] += v
+				}
+			}
+			dst = advance(idx, dims, strides, dst)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(x)/(1<<16)))
+	if k == 0 || dims[0] < workers {
+		workers = 1 // axis 0 is inside the inner run, or too short to split
+	}
+	if workers == 1 {
+		sum(0, max(dims[0], 1), y)
+		return nil
+	}
+	// Axis 0 split over the workers: a kept axis 0 gives each its own outputs; a reduced
+	// one, its own partial sums, added at the end.
+	partial := make([][]float32, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		acc := y
+		if strides[0] == 0 && w > 0 {
+			acc = make([]float32, len(y))
+			partial[w] = acc
+		}
+		lo, hi := dims[0]*w/workers, dims[0]*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum(lo, hi, acc)
+		}()
+	}
+	wg.Wait()
+	for _, p := range partial {
+		for i, v := range p {
+			y[i] += v
+		}
 	}
 	return nil
 }
@@ -250,135 +297,150 @@ func (s *rowGatherSpec) run(ins []any, out any) error {
 		i = max(0, min(s.rows-1, i))
 		copy(y[m*w:(m+1)*w], x[i*w:(i+1)*w])
 	}
+	var gather func(lo, hi int)
 	switch idx := ins[1].(type) {
 	case []int32:
-		for m, i := range idx {
-			row(m, int(i))
+		gather = func(lo, hi int) {
+			for m, i := range idx[lo:hi] {
+				row(lo+m, int(i))
+			}
 		}
 	case []int64:
-		for m, i := range idx {
-			row(m, int(i))
+		gather = func(lo, hi int) {
+			for m, i := range idx[lo:hi] {
+				row(lo+m, int(i))
+			}
 		}
 	default:
 		return errors.Errorf("%s: host Gather wants int32 or int64 indices", Name)
 	}
+	parallelRange(len(y)/max(w, 1), len(y), gather)
 	return nil
 }
 
-// binaryOps are the float32 binary ops whose implicit broadcasting runs on the host.
-var binaryOps = map[string]bool{"Add": true, "Sub": true, "Mul": true, "Div": true, "Max": true, "Min": true}
-
-// binaryRow computes z[j] = x[j·sx] op y[j·sy] (strides 0 or 1).
-func binaryRow(op string, z, x, y []float32, sx, sy int) {
-	switch op {
-	case "Add":
-		for j := range z {
-			z[j] = x[j*sx] + y[j*sy]
-		}
-	case "Sub":
-		for j := range z {
-			z[j] = x[j*sx] - y[j*sy]
-		}
-	case "Mul":
-		for j := range z {
-			z[j] = x[j*sx] * y[j*sy]
-		}
-	case "Div":
-		for j := range z {
-			z[j] = x[j*sx] / y[j*sy]
-		}
-	case "Max":
-		for j := range z {
-			z[j] = max(x[j*sx], y[j*sy])
-		}
-	case "Min":
-		for j := range z {
-			z[j] = min(x[j*sx], y[j*sy])
-		}
+// parallelRange calls do on consecutive parts of [0, n) on up to GOMAXPROCS goroutines, one
+// per 2¹⁵ of the elements touched (one part when there are fewer).
+func parallelRange(n, elements int, do func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, elements/(1<<15)), max(n, 1))
+	if workers == 1 {
+		do(0, n)
+		return
 	}
-}
-
-// binarySpec is a binary op whose operands (same rank) are broadcast implicitly: simplego
-// walks such ops element by element through an index iterator; here each output row (the
-// last axis) is one loop over dense or constant operand rows, split over the cores, and no
-// broadcast operand is materialised.
-type binarySpec struct {
-	op                 string
-	outDims            []int
-	xStrides, yStrides []int // per output axis; 0 where the operand is broadcast
-}
-
-func newBinarySpec(c *call, out shapes.Shape) hostOp {
-	if len(c.inputs) != 2 {
-		return nil
-	}
-	x, y := c.inputs[0].shape, c.inputs[1].shape
-	if x.Equal(y) || x.Rank() != y.Rank() || x.Rank() == 0 || y.DType != dtypes.Float32 || !out.Equal(shapes.Make(dtypes.Float32, out.Dimensions...)) {
-		return nil
-	}
-	strides := func(s shapes.Shape) []int {
-		st := make([]int, s.Rank())
-		stride := 1
-		for a := s.Rank() - 1; a >= 0; a-- {
-			if s.Dimensions[a] == out.Dimensions[a] {
-				st[a] = stride
-			}
-			stride *= s.Dimensions[a]
-		}
-		return st
-	}
-	for a := range out.Dimensions {
-		if (x.Dimensions[a] != out.Dimensions[a] && x.Dimensions[a] != 1) || (y.Dimensions[a] != out.Dimensions[a] && y.Dimensions[a] != 1) {
-			return nil
-		}
-	}
-	return &binarySpec{op: c.method, outDims: out.Dimensions, xStrides: strides(x), yStrides: strides(y)}
-}
-
-func (s *binarySpec) run(ins []any, out any) error {
-	x, ok1 := ins[0].([]float32)
-	y, ok2 := ins[1].([]float32)
-	z, ok3 := out.([]float32)
-	if !ok1 || !ok2 || !ok3 {
-		return errors.Errorf("%s: host %s wants float32", Name, s.op)
-	}
-	rank := len(s.outDims)
-	inner := s.outDims[rank-1]
-	sx, sy := s.xStrides[rank-1], s.yStrides[rank-1]
-	rowsTotal := len(z) / max(inner, 1)
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(z)/(1<<15)))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		lo, hi := rowsTotal*w/workers, rowsTotal*(w+1)/workers
+		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Position of row lo in x and y.
-			idx := make([]int, rank-1)
-			xo, yo := 0, 0
-			r := lo
-			for a := rank - 2; a >= 0; a-- {
-				idx[a] = r % s.outDims[a]
-				r /= s.outDims[a]
-				xo += idx[a] * s.xStrides[a]
-				yo += idx[a] * s.yStrides[a]
-			}
-			for row := lo; row < hi; row++ {
-				binaryRow(s.op, z[row*inner:(row+1)*inner], x[xo:], y[yo:], sx, sy)
-				for a := rank - 2; a >= 0; a-- {
-					idx[a]++
-					xo += s.xStrides[a]
-					yo += s.yStrides[a]
-					if idx[a] < s.outDims[a] {
-						break
-					}
-					xo -= s.xStrides[a] * s.outDims[a]
-					yo -= s.yStrides[a] * s.outDims[a]
-					idx[a] = 0
-				}
-			}
+			do(lo, hi)
 		}()
 	}
 	wg.Wait()
+}
+
+// concatSpec is Concatenate as block copies: for each index of the axes before the
+// concatenation axis, each operand's block (its part of that axis and everything after)
+// is copied in turn.
+type concatSpec struct {
+	outer  int   // product of the dimensions before the axis
+	blocks []int // elements per block, per operand
+}
+
+func newConcatSpec(c *call, out shapes.Shape) hostOp {
+	axis := c.args[0].(int)
+	if axis < 0 || axis >= out.Rank() || out.DType != dtypes.Float32 {
+		return nil
+	}
+	s := &concatSpec{outer: 1}
+	for _, d := range out.Dimensions[:axis] {
+		s.outer *= d
+	}
+	for _, in := range c.inputs {
+		if in.shape.DType != dtypes.Float32 {
+			return nil
+		}
+		s.blocks = append(s.blocks, in.shape.Size()/max(s.outer, 1))
+	}
+	return s
+}
+
+func (s *concatSpec) run(ins []any, out any) error {
+	y, ok := out.([]float32)
+	if !ok {
+		return errors.Errorf("%s: host Concatenate wants float32", Name)
+	}
+	xs := make([][]float32, len(ins))
+	for i, in := range ins {
+		if xs[i], ok = in.([]float32); !ok {
+			return errors.Errorf("%s: host Concatenate wants float32", Name)
+		}
+	}
+	total := 0
+	for _, b := range s.blocks {
+		total += b
+	}
+	parallelRange(s.outer, len(y), func(lo, hi int) {
+		pos := lo * total
+		for o := lo; o < hi; o++ {
+			for i, x := range xs {
+				b := s.blocks[i]
+				pos += copy(y[pos:pos+b], x[o*b:(o+1)*b])
+			}
+		}
+	})
+	return nil
+}
+
+// pointGatherSpec is a Gather of single elements by full-rank indices (indices [..., rank]):
+// out[m] = x[idx[m]], each coordinate clamped to the operand as gomlx's Gather does. Run on
+// the host, it reads a large operand (or, through a Reshape, the value it reshapes) in place.
+type pointGatherSpec struct {
+	dims, strides []int
+}
+
+func newPointGatherSpec(c *call, out shapes.Shape) hostOp {
+	x, ind := c.inputs[0].shape, c.inputs[1].shape
+	indexAxis, offsetAxes := c.args[2].(int), c.args[3].([]int)
+	collapsed, startMap, sizes := c.args[4].([]int), c.args[5].([]int), c.args[6].([]int)
+	r := x.Rank()
+	if r == 0 || ind.Rank() < 1 || indexAxis != ind.Rank()-1 || ind.Dimensions[indexAxis] != r ||
+		(ind.DType != dtypes.Int32 && ind.DType != dtypes.Int64) || len(offsetAxes) != 0 ||
+		len(collapsed) != r || len(startMap) != r || len(sizes) != r || out.Size() != ind.Size()/r {
+		return nil
+	}
+	for a := 0; a < r; a++ {
+		if collapsed[a] != a || startMap[a] != a || sizes[a] != 1 {
+			return nil
+		}
+	}
+	return &pointGatherSpec{dims: x.Dimensions, strides: denseStrides(x.Dimensions)}
+}
+
+func (s *pointGatherSpec) run(ins []any, out any) error {
+	x, ok1 := ins[0].([]float32)
+	y, ok2 := out.([]float32)
+	if !ok1 || !ok2 {
+		return errors.Errorf("%s: host Gather wants float32", Name)
+	}
+	r := len(s.dims)
+	at := func(coord func(a int) int) float32 {
+		pos := 0
+		for a := 0; a < r; a++ {
+			pos += max(0, min(s.dims[a]-1, coord(a))) * s.strides[a]
+		}
+		return x[pos]
+	}
+	switch idx := ins[1].(type) {
+	case []int32:
+		for m := range y {
+			y[m] = at(func(a int) int { return int(idx[m*r+a]) })
+		}
+	case []int64:
+		for m := range y {
+			y[m] = at(func(a int) int { return int(idx[m*r+a]) })
+		}
+	default:
+		return errors.Errorf("%s: host Gather wants int32 or int64 indices", Name)
+	}
 	return nil
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
-// buildChain builds, on any backend, out1 = relu(x·w1 + c)·w2 and out2 = c2·x (a constant
-// feeding a product), and returns the program with outputs [out1, x, out2, out1·0+h].
+// buildChain builds, on any backend, h = relu(x·w1 + c) (broadcasts read in place by the
+// host Add and Max), out1 = tanh(h)·w2 (tanh runs in a simplego segment between host ops)
+// and out2 = c2·x (a constant feeding a product), and returns the program with outputs
+// [out1, x, out2, -h].
 func buildChain(t *testing.T, be backends.Backend) backends.Executable {
 	t.Helper()
 	b := be.Builder("chain")
@@ -32,7 +34,7 @@ func buildChain(t *testing.T, be backends.Backend) backends.Executable {
 	zero := must(b.Constant([]float32{0}))
 	zb := must(b.BroadcastInDim(zero, shapes.Make(f32, 6, 4), nil))
 	h = must(b.Max(h, zb))
-	out1 := must(b.Dot(h, w2))
+	out1 := must(b.Dot(must(b.Tanh(h)), w2))
 	c2 := must(b.Constant([]float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 2, 6))
 	out2 := must(b.DotGeneral(c2, []int{1}, nil, x, []int{0}, nil))
 	hNeg := must(b.Neg(h))
@@ -73,8 +75,9 @@ func seq(n int, scale float32) []float32 {
 	return out
 }
 
-// TestSplitProgram runs a graph with two levels of host products, a constant feeding a
-// product, a parameter returned as an output and donated inputs, against simplego.
+// TestSplitProgram runs a graph with two levels of host products, element-wise host ops
+// reading broadcasts in place, a constant feeding a product, a parameter returned as an
+// output and donated inputs, against simplego.
 func TestSplitProgram(t *testing.T) {
 	ref, got := backendsUnderTest(t)
 	refExe := buildChain(t, ref)
@@ -83,7 +86,7 @@ func TestSplitProgram(t *testing.T) {
 	if !ok {
 		t.Fatalf("gogemm compiled %T, want a split *Executable", gotExe)
 	}
-	var segs, products, broadcasts int
+	var segs, products, elementwise, broadcasts int
 	for _, s := range ge.segs {
 		if s.exe != nil {
 			segs++
@@ -92,13 +95,16 @@ func TestSplitProgram(t *testing.T) {
 			switch h.host.(type) {
 			case *dotSpec:
 				products++
+			case *elemSpec:
+				elementwise++
 			case *broadcastSpec:
 				broadcasts++
 			}
 		}
 	}
-	if products != 3 || broadcasts != 2 || segs != 2 {
-		t.Errorf("split into %d segments, %d host products and %d host broadcasts, want 2, 3 and 2", segs, products, broadcasts)
+	if products != 3 || elementwise != 3 || broadcasts != 0 || segs != 2 {
+		t.Errorf("split into %d segments, %d host products, %d element-wise host ops and %d host broadcasts, want 2, 3, 3 and 0",
+			segs, products, elementwise, broadcasts)
 	}
 	for _, donate := range [][]bool{nil, {true, true, true}, {false, true, false}} {
 		inputs := func(be backends.Backend) []backends.Buffer {

@@ -1,0 +1,572 @@
+package gogemm
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/pkg/errors"
+)
+
+// Element-wise host ops: float32 unary and binary arithmetic, comparisons (to bool) and
+// Where. simplego runs these on one core, walks broadcast operands through an index
+// iterator and runs Where as a branch per element (mispredicted half of the time on ReLU
+// masks); here the output is split over the cores, each operand is read through strides
+// (0 along broadcast axes), a BroadcastInDim operand is read from its source instead of
+// being materialised, and Where is branch-free.
+
+// elemKinds maps each element-wise method to its kind.
+var elemKinds = map[string]elemKind{
+	"Add": elemBinary, "Sub": elemBinary, "Mul": elemBinary, "Div": elemBinary, "Max": elemBinary, "Min": elemBinary,
+	"Neg": elemUnary, "Abs": elemUnary, "Sqrt": elemUnary,
+	"GreaterThan": elemCompare, "GreaterOrEqual": elemCompare, "LessThan": elemCompare,
+	"LessOrEqual": elemCompare, "Equal": elemCompare, "NotEqual": elemCompare,
+	"Where": elemWhere,
+}
+
+type elemKind int
+
+const (
+	elemUnary   elemKind = iota + 1 // float32 → float32
+	elemBinary                      // float32, float32 → float32
+	elemCompare                     // float32, float32 → bool
+	elemWhere                       // bool, float32, float32 → float32
+)
+
+// elemChunk is the most elements of one row that a worker handles at a time: operand rows
+// that are not dense are expanded into per-worker scratch rows of this length.
+const elemChunk = 4096
+
+// elemSpec is one element-wise op over an output of dims (axes merged where every operand
+// allows it). strides[i][a] is operand i's stride along output axis a.
+type elemSpec struct {
+	method  string
+	kind    elemKind
+	dims    []int
+	strides [][]int
+}
+
+// newElemSpec recognises an element-wise op whose operands are float32 (the condition of
+// Where bool), each of the output's shape, of its rank with 1s where it is broadcast, a
+// scalar, or a BroadcastInDim of the output's shape (read from its source). It rewrites
+// c.inputs to the values actually read. It returns nil to leave the op to simplego.
+func newElemSpec(c *call, out shapes.Shape) hostOp {
+	kind := elemKinds[c.method]
+	if kind == 0 || len(c.outs) != 1 || out.Rank() == 0 {
+		return nil
+	}
+	wantIn := map[elemKind]int{elemUnary: 1, elemBinary: 2, elemCompare: 2, elemWhere: 3}[kind]
+	if len(c.inputs) != wantIn {
+		return nil
+	}
+	wantOut := dtypes.Float32
+	if kind == elemCompare {
+		wantOut = dtypes.Bool
+	}
+	if out.DType != wantOut {
+		return nil
+	}
+	s := &elemSpec{method: c.method, kind: kind}
+	ins := slices.Clone(c.inputs)
+	iter := iterationShape(ins, out)
+	srcs := make([]*node, len(ins))
+	strides := make([][]int, len(ins))
+	for i, in := range ins {
+		want := dtypes.Float32
+		if kind == elemWhere && i == 0 {
+			want = dtypes.Bool
+		}
+		if in.shape.DType != want {
+			return nil
+		}
+		srcs[i], strides[i] = elemView(in, iter)
+		if srcs[i] == nil {
+			return nil
+		}
+	}
+	s.dims, s.strides = mergeAxes(iter.Dimensions, strides)
+	copy(c.inputs, srcs)
+	return s
+}
+
+// iterationShape returns the shape in which an element-wise op walks its output: the
+// output's own, or, when an operand is a Reshape of a BroadcastInDim of the output's size
+// (the gradient of a mean pool: [N, H/2, 2, W/2, 2, C] read as [N, H, W, C]) and every other
+// operand is dense or a scalar, the broadcast's shape, in which that operand can be read
+// from its source. The flat order is the same. It may replace that operand in ins.
+func iterationShape(ins []*node, out shapes.Shape) shapes.Shape {
+	for i, in := range ins {
+		if in.call.method != "Reshape" || len(in.call.inputs) != 1 {
+			continue
+		}
+		b := in.call.inputs[0]
+		if b.call.method != "BroadcastInDim" || b.shape.Size() != out.Size() || slicesEqual(b.shape.Dimensions, out.Dimensions) {
+			continue
+		}
+		ok := true
+		for j, other := range ins {
+			if j != i && other.shape.Rank() != 0 && !slicesEqual(other.shape.Dimensions, out.Dimensions) {
+				ok = false
+			}
+		}
+		if ok {
+			ins[i] = b
+			return shapes.Make(out.DType, b.shape.Dimensions...)
+		}
+	}
+	return out
+}
+
+// elemView returns the value that operand n of an element-wise op walked in shape out is
+// read from, and its strides per axis of out; nil if n has another form.
+func elemView(n *node, out shapes.Shape) (*node, []int) {
+	if n.call.method == "BroadcastInDim" && len(n.call.inputs) == 1 && n.call.inputs[0].shape.Size() == 1 {
+		return n.call.inputs[0], make([]int, out.Rank()) // a broadcast scalar, in any shape
+	}
+	if n.shape.Size() == out.Size() && !slicesEqual(n.shape.Dimensions, out.Dimensions) {
+		return n, denseStrides(out.Dimensions) // the same flat data in another shape
+	}
+	if n.shape.Rank() == out.Rank() {
+		if n.call.method == "BroadcastInDim" && len(n.call.inputs) == 1 && slicesEqual(n.shape.Dimensions, out.Dimensions) {
+			// The source is read as recorded (c.inputs may read through a Reshape of it).
+			src, srcDims := n.call.inputs[0], n.call.args[0].(*node).shape.Dimensions
+			axes := n.call.args[2].([]int)
+			if len(axes) == len(srcDims) {
+				st := make([]int, out.Rank())
+				dense := denseStrides(srcDims)
+				ok := true
+				for i, a := range axes {
+					if a < 0 || a >= out.Rank() || (srcDims[i] != 1 && srcDims[i] != out.Dimensions[a]) {
+						ok = false
+						break
+					}
+					if srcDims[i] != 1 {
+						st[a] = dense[i]
+					}
+				}
+				if ok {
+					return src, st
+				}
+			}
+		}
+		st := denseStrides(n.shape.Dimensions)
+		for a, d := range n.shape.Dimensions {
+			if d != out.Dimensions[a] {
+				if d != 1 {
+					return nil, nil
+				}
+				st[a] = 0
+			}
+		}
+		return n, st
+	}
+	if n.shape.Rank() == 0 {
+		return n, make([]int, out.Rank())
+	}
+	return nil, nil
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// denseStrides are the row-major strides of dims.
+func denseStrides(dims []int) []int {
+	st := make([]int, len(dims))
+	stride := 1
+	for a := len(dims) - 1; a >= 0; a-- {
+		st[a] = stride
+		stride *= dims[a]
+	}
+	return st
+}
+
+// mergeAxes drops axes of size 1 and merges neighbouring axes that every operand walks as
+// one (strides[a-1] = strides[a]·dims[a], which includes both being 0).
+func mergeAxes(dims []int, strides [][]int) ([]int, [][]int) {
+	var outDims []int
+	outStrides := make([][]int, len(strides))
+	for a, d := range dims {
+		if d == 1 {
+			continue
+		}
+		if k := len(outDims) - 1; k >= 0 {
+			merge := true
+			for i := range strides {
+				if outStrides[i][k] != strides[i][a]*d {
+					merge = false
+					break
+				}
+			}
+			if merge {
+				outDims[k] *= d
+				for i := range strides {
+					outStrides[i][k] = strides[i][a]
+				}
+				continue
+			}
+		}
+		outDims = append(outDims, d)
+		for i := range strides {
+			outStrides[i] = append(outStrides[i], strides[i][a])
+		}
+	}
+	if len(outDims) == 0 {
+		outDims = []int{1}
+		for i := range strides {
+			outStrides[i] = []int{0}
+		}
+	}
+	return outDims, outStrides
+}
+
+// elemScratch is one worker's expanded operand rows.
+type elemScratch struct {
+	f32  [3][]float32
+	bool []bool
+}
+
+// rowOf returns n elements of src starting at off with the given stride: a slice of src
+// when the stride is 1, the one element src[off] (and true) when it is 0 and scalarOK, and
+// else the elements expanded into tmp.
+func rowOf[T any](src []T, off, stride, n int, tmp []T, scalarOK bool) ([]T, bool) {
+	switch {
+	case stride == 1:
+		return src[off : off+n], false
+	case stride == 0 && scalarOK:
+		return src[off : off+1], true
+	case stride == 0:
+		v := src[off]
+		tmp = tmp[:n]
+		for j := range tmp {
+			tmp[j] = v
+		}
+		return tmp, false
+	}
+	tmp = tmp[:n]
+	for j := range tmp {
+		tmp[j] = src[off+j*stride]
+	}
+	return tmp, false
+}
+
+func (s *elemSpec) run(ins []any, out any) error {
+	var f32 [3][]float32
+	var cond []bool
+	for i, in := range ins {
+		switch v := in.(type) {
+		case []float32:
+			f32[i] = v
+		case []bool:
+			if s.kind != elemWhere || i != 0 {
+				return errors.Errorf("%s: host %s: operand %d is bool", Name, s.method, i)
+			}
+			cond = v
+		default:
+			return errors.Errorf("%s: host %s: operand %d is %T, not float32", Name, s.method, i, in)
+		}
+	}
+	var zf []float32
+	var zb []bool
+	switch v := out.(type) {
+	case []float32:
+		zf = v
+	case []bool:
+		zb = v
+	}
+	if (s.kind == elemCompare) != (zb != nil) || (zf == nil && zb == nil) {
+		return errors.Errorf("%s: host %s: output is %T", Name, s.method, out)
+	}
+	rank := len(s.dims)
+	inner := s.dims[rank-1]
+	total := 1
+	for _, d := range s.dims {
+		total *= d
+	}
+	chunksPerRow := (inner + elemChunk - 1) / elemChunk
+	rows := total / inner
+	numChunks := rows * chunksPerRow
+	workers := min(runtime.GOMAXPROCS(0), max(1, total/(1<<15)), numChunks)
+	work := func(lo, hi int) {
+		var sc elemScratch
+		for i := range sc.f32 {
+			sc.f32[i] = make([]float32, min(inner, elemChunk))
+		}
+		if cond != nil {
+			sc.bool = make([]bool, min(inner, elemChunk))
+		}
+		offs := make([]int, len(s.strides))
+		for ch := lo; ch < hi; ch++ {
+			row, col := ch/chunksPerRow, (ch%chunksPerRow)*elemChunk
+			n := min(elemChunk, inner-col)
+			// Position of (row, col) in each operand.
+			for i := range offs {
+				offs[i] = col * s.strides[i][rank-1]
+			}
+			r := row
+			for a := rank - 2; a >= 0; a-- {
+				idx := r % s.dims[a]
+				r /= s.dims[a]
+				for i := range offs {
+					offs[i] += idx * s.strides[i][a]
+				}
+			}
+			zo := row*inner + col
+			st0 := s.strides[0][rank-1]
+			switch s.kind {
+			case elemUnary:
+				x, _ := rowOf(f32[0], offs[0], st0, n, sc.f32[0], false)
+				unaryRow(s.method, zf[zo:zo+n], x)
+			case elemBinary:
+				// One operand may stay a scalar; both constant along the row are expanded.
+				st1 := s.strides[1][rank-1]
+				x, xs := rowOf(f32[0], offs[0], st0, n, sc.f32[0], st1 != 0)
+				y, ys := rowOf(f32[1], offs[1], st1, n, sc.f32[1], !xs)
+				binaryRow(s.method, zf[zo:zo+n], x, y, xs, ys)
+			case elemCompare:
+				x, _ := rowOf(f32[0], offs[0], st0, n, sc.f32[0], false)
+				y, ys := rowOf(f32[1], offs[1], s.strides[1][rank-1], n, sc.f32[1], true)
+				compareRow(s.method, zb[zo:zo+n], x, y, ys)
+			case elemWhere:
+				c, _ := rowOf(cond, offs[0], st0, n, sc.bool, false)
+				x, _ := rowOf(f32[1], offs[1], s.strides[1][rank-1], n, sc.f32[1], false)
+				y, ys := rowOf(f32[2], offs[2], s.strides[2][rank-1], n, sc.f32[2], true)
+				whereRow(zf[zo:zo+n], c, x, y, ys)
+			}
+		}
+	}
+	if workers == 1 {
+		work(0, numChunks)
+		return nil
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := numChunks*w/workers, numChunks*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(lo, hi)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// unaryRow computes z = op(x) (equal lengths).
+func unaryRow(op string, z, x []float32) {
+	x = x[:len(z)]
+	switch op {
+	case "Neg":
+		for j, v := range x {
+			z[j] = -v
+		}
+	case "Abs":
+		for j, v := range x {
+			z[j] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		}
+	case "Sqrt":
+		for j, v := range x {
+			z[j] = float32(math.Sqrt(float64(v)))
+		}
+	}
+}
+
+// binaryRow computes z = x op y; x (xs) or y (ys) may be a single element, used for every
+// position.
+func binaryRow(op string, z, x, y []float32, xs, ys bool) {
+	switch {
+	case xs:
+		binaryScalarLeft(op, z, x[0], y[:len(z)])
+	case ys:
+		binaryScalarRight(op, z, x[:len(z)], y[0])
+	default:
+		binaryDense(op, z, x[:len(z)], y[:len(z)])
+	}
+}
+
+func binaryDense(op string, z, x, y []float32) {
+	x, y = x[:len(z)], y[:len(z)]
+	switch op {
+	case "Add":
+		for j := range z {
+			z[j] = x[j] + y[j]
+		}
+	case "Sub":
+		for j := range z {
+			z[j] = x[j] - y[j]
+		}
+	case "Mul":
+		for j := range z {
+			z[j] = x[j] * y[j]
+		}
+	case "Div":
+		for j := range z {
+			z[j] = x[j] / y[j]
+		}
+	case "Max":
+		for j := range z {
+			z[j] = max(x[j], y[j])
+		}
+	case "Min":
+		for j := range z {
+			z[j] = min(x[j], y[j])
+		}
+	}
+}
+
+func binaryScalarRight(op string, z, x []float32, b float32) {
+	x = x[:len(z)]
+	switch op {
+	case "Add":
+		for j, v := range x {
+			z[j] = v + b
+		}
+	case "Sub":
+		for j, v := range x {
+			z[j] = v - b
+		}
+	case "Mul":
+		for j, v := range x {
+			z[j] = v * b
+		}
+	case "Div":
+		for j, v := range x {
+			z[j] = v / b
+		}
+	case "Max":
+		for j, v := range x {
+			z[j] = max(v, b)
+		}
+	case "Min":
+		for j, v := range x {
+			z[j] = min(v, b)
+		}
+	}
+}
+
+func binaryScalarLeft(op string, z []float32, a float32, y []float32) {
+	y = y[:len(z)]
+	switch op {
+	case "Add":
+		for j, v := range y {
+			z[j] = a + v
+		}
+	case "Sub":
+		for j, v := range y {
+			z[j] = a - v
+		}
+	case "Mul":
+		for j, v := range y {
+			z[j] = a * v
+		}
+	case "Div":
+		for j, v := range y {
+			z[j] = a / v
+		}
+	case "Max":
+		for j, v := range y {
+			z[j] = max(a, v)
+		}
+	case "Min":
+		for j, v := range y {
+			z[j] = min(a, v)
+		}
+	}
+}
+
+// compareRow computes z = x op y; y may be a single element (ys), used for every position.
+func compareRow(op string, z []bool, x, y []float32, ys bool) {
+	x = x[:len(z)]
+	if ys {
+		b := y[0]
+		switch op {
+		case "GreaterThan":
+			for j, v := range x {
+				z[j] = v > b
+			}
+		case "GreaterOrEqual":
+			for j, v := range x {
+				z[j] = v >= b
+			}
+		case "LessThan":
+			for j, v := range x {
+				z[j] = v < b
+			}
+		case "LessOrEqual":
+			for j, v := range x {
+				z[j] = v <= b
+			}
+		case "Equal":
+			for j, v := range x {
+				z[j] = v == b
+			}
+		case "NotEqual":
+			for j, v := range x {
+				z[j] = v != b
+			}
+		}
+		return
+	}
+	y = y[:len(z)]
+	switch op {
+	case "GreaterThan":
+		for j := range z {
+			z[j] = x[j] > y[j]
+		}
+	case "GreaterOrEqual":
+		for j := range z {
+			z[j] = x[j] >= y[j]
+		}
+	case "LessThan":
+		for j := range z {
+			z[j] = x[j] < y[j]
+		}
+	case "LessOrEqual":
+		for j := range z {
+			z[j] = x[j] <= y[j]
+		}
+	case "Equal":
+		for j := range z {
+			z[j] = x[j] == y[j]
+		}
+	case "NotEqual":
+		for j := range z {
+			z[j] = x[j] != y[j]
+		}
+	}
+}
+
+// whereRow computes z = c ? x : y without branches: each bool (0 or 1) becomes a bit mask.
+// y may be a single element (ys), used for every position.
+func whereRow(z []float32, c []bool, x, y []float32, ys bool) {
+	if len(z) == 0 {
+		return
+	}
+	c, x = c[:len(z)], x[:len(z)]
+	cb := unsafe.Slice((*uint8)(unsafe.Pointer(&c[0])), len(c))
+	if ys {
+		b := math.Float32bits(y[0])
+		for j, v := range x {
+			m := -uint32(cb[j] & 1)
+			z[j] = math.Float32frombits(math.Float32bits(v)&m | b&^m)
+		}
+		return
+	}
+	y = y[:len(z)]
+	for j := range z {
+		m := -uint32(cb[j] & 1)
+		z[j] = math.Float32frombits(math.Float32bits(x[j])&m | math.Float32bits(y[j])&^m)
+	}
+}
