@@ -2,9 +2,7 @@ package gogemm
 
 import (
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -298,7 +296,6 @@ func (s *elemSpec) run(ins []any, out any) error {
 	chunksPerRow := (inner + elemChunk - 1) / elemChunk
 	rows := total / inner
 	numChunks := rows * chunksPerRow
-	workers := min(runtime.GOMAXPROCS(0), max(1, total/(1<<15)), numChunks)
 	work := func(lo, hi int) {
 		var sc elemScratch
 		for i := range sc.f32 {
@@ -347,20 +344,7 @@ func (s *elemSpec) run(ins []any, out any) error {
 			}
 		}
 	}
-	if workers == 1 {
-		work(0, numChunks)
-		return nil
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := numChunks*w/workers, numChunks*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(lo, hi)
-		}()
-	}
-	wg.Wait()
+	parallelRange(numChunks, total, work)
 	return nil
 }
 
