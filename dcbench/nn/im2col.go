@@ -5,7 +5,6 @@ import (
 	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // Im2Col gathers the k×k neighbourhood of every pixel of NHWC x (zero outside the image,
@@ -30,7 +29,7 @@ func Im2Col(x *Node, k, p int) *Node {
 // row (the zero row outside the image). It writes the patches once, in order, where the
 // earlier form (k² shifted copies, each two slices and two concatenations, then one
 // concatenation) wrote every patch five times; gogemm copies the rows on the host. The
-// scalar zero (exactly 0, see withLinkedVJP) is added to the zero row.
+// scalar zero (exactly 0, see withLinkedVJP) is broadcast into the zero row.
 func im2colValue(x *Node, k, p int, zero *Node) *Node {
 	d := x.Shape().Dimensions
 	n, h, w, c := d[0], d[1], d[2], d[3]
@@ -39,7 +38,7 @@ func im2colValue(x *Node, k, p int, zero *Node) *Node {
 		panic(fmt.Sprintf("nn.Im2Col: %d pixels do not fit int32 indices", rows))
 	}
 	g := x.Graph()
-	zeroRow := Add(Zeros(g, shapes.Make(x.DType(), 1, c)), ConvertDType(zero, x.DType()))
+	zeroRow := BroadcastToDims(ConvertDType(zero, x.DType()), 1, c)
 	table := Concatenate([]*Node{Reshape(x, rows, c), zeroRow}, 0)
 	idx := make([]int32, 0, rows*k*k)
 	for b := 0; b < n; b++ {

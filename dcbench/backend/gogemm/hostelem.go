@@ -35,6 +35,9 @@ const (
 	elemWhere                       // bool, float32, float32 → float32
 )
 
+// elemArity is the number of operands of each kind.
+var elemArity = [...]int{elemUnary: 1, elemBinary: 2, elemCompare: 2, elemWhere: 3}
+
 // elemChunk is the most elements of one row that a worker handles at a time: operand rows
 // that are not dense are expanded into per-worker scratch rows of this length.
 const elemChunk = 4096
@@ -57,8 +60,7 @@ func newElemSpec(c *call, out shapes.Shape) hostOp {
 	if kind == 0 || len(c.outs) != 1 || out.Rank() == 0 {
 		return nil
 	}
-	wantIn := map[elemKind]int{elemUnary: 1, elemBinary: 2, elemCompare: 2, elemWhere: 3}[kind]
-	if len(c.inputs) != wantIn {
+	if len(c.inputs) != elemArity[kind] {
 		return nil
 	}
 	wantOut := dtypes.Float32

@@ -91,10 +91,9 @@ func newBroadcastSpec(in, out shapes.Shape, axes []int) hostOp {
 }
 
 func (s *broadcastSpec) run(ins []any, out any) error {
-	x, ok1 := ins[0].([]float32)
-	y, ok2 := out.([]float32)
-	if !ok1 || !ok2 {
-		return errors.Errorf("%s: host BroadcastInDim wants float32", Name)
+	x, y, err := float32InOut(ins, out, "BroadcastInDim")
+	if err != nil {
+		return err
 	}
 	stridedCopy(x, y, s.outDims, s.inStrides)
 	return nil
@@ -158,10 +157,9 @@ func newReduceSumSpec(in, out shapes.Shape, axes []int) hostOp {
 }
 
 func (s *reduceSumSpec) run(ins []any, out any) error {
-	x, ok1 := ins[0].([]float32)
-	y, ok2 := out.([]float32)
-	if !ok1 || !ok2 {
-		return errors.Errorf("%s: host ReduceSum wants float32", Name)
+	x, y, err := float32InOut(ins, out, "ReduceSum")
+	if err != nil {
+		return err
 	}
 	for i := range y {
 		y[i] = 0
@@ -228,6 +226,16 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 	return nil
 }
 
+// float32InOut returns the first operand and the output of a float32 host op.
+func float32InOut(ins []any, out any, op string) (x, y []float32, err error) {
+	x, ok1 := ins[0].([]float32)
+	y, ok2 := out.([]float32)
+	if !ok1 || !ok2 {
+		return nil, nil, errors.Errorf("%s: host %s wants float32", Name, op)
+	}
+	return x, y, nil
+}
+
 // innerRun finds the longest suffix of axes walked by one inner loop: axes whose strides
 // are dense (strides[a] = product of the later dims), or else axes of stride 0 (constant).
 // It returns the number k of outer axes left to the odometer, the run length and whether
@@ -287,10 +295,9 @@ func newRowGatherSpec(c *call, out shapes.Shape) hostOp {
 }
 
 func (s *rowGatherSpec) run(ins []any, out any) error {
-	x, ok1 := ins[0].([]float32)
-	y, ok2 := out.([]float32)
-	if !ok1 || !ok2 {
-		return errors.Errorf("%s: host Gather wants float32", Name)
+	x, y, err := float32InOut(ins, out, "Gather")
+	if err != nil {
+		return err
 	}
 	w := s.width
 	row := func(m, i int) {
@@ -417,10 +424,9 @@ func newPointGatherSpec(c *call, out shapes.Shape) hostOp {
 }
 
 func (s *pointGatherSpec) run(ins []any, out any) error {
-	x, ok1 := ins[0].([]float32)
-	y, ok2 := out.([]float32)
-	if !ok1 || !ok2 {
-		return errors.Errorf("%s: host Gather wants float32", Name)
+	x, y, err := float32InOut(ins, out, "Gather")
+	if err != nil {
+		return err
 	}
 	r := len(s.dims)
 	at := func(coord func(a int) int) float32 {
