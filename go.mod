@@ -7,6 +7,7 @@ require (
 	github.com/janpfeifer/gonb v0.11.1
 	github.com/janpfeifer/must v0.2.0
 	github.com/pkg/errors v0.9.1
+	golang.org/x/sys v0.39.0
 	gonum.org/v1/gonum v0.16.0
 )
 
@@ -17,7 +18,6 @@ require (
 	github.com/gomlx/go-xla v0.1.4 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	golang.org/x/exp v0.0.0-20250819193227-8b4c13bb791b // indirect
-	golang.org/x/sys v0.39.0 // indirect
 	golang.org/x/term v0.38.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect

@@ -3,8 +3,11 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
 // Im2Col gathers the k×k neighbourhood of every pixel of NHWC x (zero outside the image,
@@ -40,6 +43,29 @@ func im2colValue(x *Node, k, p int, zero *Node) *Node {
 	g := x.Graph()
 	zeroRow := BroadcastToDims(ConvertDType(zero, x.DType()), 1, c)
 	table := Concatenate([]*Node{Reshape(x, rows, c), zeroRow}, 0)
+	gathered := Gather(table, ConstCachedTensor(g, im2colIndex(n, h, w, k, p)))
+	return Reshape(gathered, n, h, w, k*k*c)
+}
+
+// im2colIndices caches the index tables of im2colValue (a few recent ones: DM and DC build
+// the same table for every class, and every iteration's graph of a condenser again).
+var im2colIndices struct {
+	sync.Mutex
+	keys   [][5]int
+	tables []*tensors.Tensor
+}
+
+// im2colIndex is the [N·H·W·k², 1] int32 table of im2colValue: the table row of each tap of
+// each pixel, N·H·W (the zero row) outside the image.
+func im2colIndex(n, h, w, k, p int) *tensors.Tensor {
+	key := [5]int{n, h, w, k, p}
+	c := &im2colIndices
+	c.Lock()
+	defer c.Unlock()
+	if i := slices.Index(c.keys, key); i >= 0 {
+		return c.tables[i]
+	}
+	rows := n * h * w
 	idx := make([]int32, 0, rows*k*k)
 	for b := 0; b < n; b++ {
 		for i := 0; i < h; i++ {
@@ -57,8 +83,13 @@ func im2colValue(x *Node, k, p int, zero *Node) *Node {
 			}
 		}
 	}
-	gathered := Gather(table, Reshape(Const(g, idx), rows*k*k, 1))
-	return Reshape(gathered, n, h, w, k*k*c)
+	t := tensors.FromFlatDataAndDimensions(idx, rows*k*k, 1)
+	const keep = 8
+	if len(c.keys) == keep {
+		c.keys, c.tables = c.keys[1:], c.tables[1:]
+	}
+	c.keys, c.tables = append(c.keys, key), append(c.tables, t)
+	return t
 }
 
 // Col2Im is the adjoint of Im2Col: it sums every tap block of cols [N, H, W, k·k·c] back onto

@@ -2,8 +2,10 @@ package gogemm
 
 import (
 	"fmt"
+	"hash/fnv"
 	"reflect"
 	"slices"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -20,7 +22,8 @@ type Builder struct {
 	shadow   backends.Builder
 	calls    []*call
 	nodes    []*node
-	cse      map[string]*node // pure layout ops already recorded, by method, operand and arguments
+	cse      map[string]*node   // pure layout ops already recorded, by method, operand and arguments
+	consts   map[string][]*node // large constants already recorded, by constantKey
 	params   []*call
 	compiled bool
 }
@@ -45,6 +48,7 @@ type call struct {
 	param    int      // index among the parameters, or -1
 	host     hostOp   // set for ops that run on the host
 	fold     *node    // a host op's output is this Reshape's value (plan)
+	private  bool     // a host op's output lives in hostMemory: only host ops read it (plan)
 	seg      int      // segment that runs it (plan)
 	avail    int      // first segment that may use its outputs (plan)
 	kind     callKind // (plan)
@@ -94,12 +98,61 @@ func (b *Builder) Parameter(name string, shape shapes.Shape, sharding *backends.
 }
 
 // Constant implements backends.Builder.
+//
+// A large constant equal to one already recorded (dcbench/nn's Im2Col builds the same index
+// table for every class of DM and DC) is that one: each copy would be held by the graph
+// and by every program that uses it.
 func (b *Builder) Constant(flat any, dims ...int) (backends.Op, error) {
+	key, bytes := constantKey(flat, dims)
+	if key != "" {
+		for _, prev := range b.consts[key] {
+			if pb := flatBytes(prev.call.args[0]); string(pb) == string(bytes) {
+				return prev, nil
+			}
+		}
+	}
 	outs, err := b.record("Constant", true, flat, slices.Clone(dims))
 	if err != nil {
 		return nil, err
 	}
+	if key != "" {
+		if b.consts == nil {
+			b.consts = make(map[string][]*node)
+		}
+		b.consts[key] = append(b.consts[key], outs[0].(*node))
+	}
 	return outs[0], nil
+}
+
+// minSharedConstant is the least size in bytes of a constant that is looked up among the
+// recorded ones.
+const minSharedConstant = 1 << 16
+
+// constantKey is a hash of a large constant's dtype, dims and bytes (and its bytes), or ""
+// for a small one.
+func constantKey(flat any, dims []int) (string, []byte) {
+	bytes := flatBytes(flat)
+	if len(bytes) < minSharedConstant {
+		return "", nil
+	}
+	h := fnv.New64a()
+	h.Write(bytes)
+	return fmt.Sprintf("%T%v:%x", flat, dims, h.Sum64()), bytes
+}
+
+// flatBytes views a flat slice of numbers as bytes (nil for other values).
+func flatBytes(flat any) []byte {
+	v := reflect.ValueOf(flat)
+	if v.Kind() != reflect.Slice || v.Len() == 0 {
+		return nil
+	}
+	switch v.Type().Elem().Kind() {
+	case reflect.Bool, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int,
+		reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+	default:
+		return nil
+	}
+	return unsafe.Slice((*byte)(v.UnsafePointer()), v.Len()*int(v.Type().Elem().Size()))
 }
 
 // DistributedSPMD implements backends.Builder (simplego runs on one device).

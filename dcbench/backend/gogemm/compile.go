@@ -7,6 +7,9 @@ import (
 	"github.com/pkg/errors"
 )
 
+// onCompile, when set (by tests), sees every executable compiled.
+var onCompile func(*Executable)
+
 // segment is one simplego program of a split graph.
 type segment struct {
 	exe     backends.Executable
@@ -36,7 +39,59 @@ func (b *Builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		}
 		outs[i] = n
 	}
+	b.gatherIntoProducts(outs)
+	b.fuseElementWise(outs)
 	return b.compileSplit(outs, b.liveCalls(outs))
+}
+
+// gatherIntoProducts makes every host product that reads a row Gather as its left operand
+// gather the rows itself, chunk by chunk (gatherDotSpec), when all the Gather's consumers
+// can: the Gather is then never run (nothing live reads it any more).
+func (b *Builder) gatherIntoProducts(outs []*node) {
+	live := b.liveCalls(outs)
+	isOutput := make(map[*node]bool)
+	for _, n := range outs {
+		isOutput[n] = true
+	}
+	consumers := make(map[*node][]*call)
+	for _, c := range b.calls {
+		if live[c] {
+			for _, in := range c.inputs {
+				consumers[in] = append(consumers[in], c)
+			}
+		}
+	}
+	for _, c := range b.calls {
+		g, ok := c.host.(*rowGatherSpec)
+		if !ok || !live[c] || isOutput[c.outs[0]] {
+			continue
+		}
+		users := consumers[c.outs[0]]
+		specs := make([]hostOp, len(users))
+		for i, u := range users {
+			if len(u.inputs) == 2 && u.inputs[0] == c.outs[0] && u.inputs[1] != c.outs[0] {
+				switch h := u.host.(type) {
+				case *dotSpec:
+					if gd := newGatherDotSpec(h, g); gd != nil {
+						specs[i] = gd
+					}
+				case *pointGatherSpec:
+					// The custom gradients' exact-zero read of one element.
+					specs[i] = &gatheredPointSpec{point: h, tableRows: g.rows, width: g.width}
+				}
+			}
+			if specs[i] == nil {
+				specs = nil
+				break
+			}
+		}
+		for i, u := range users {
+			if specs != nil {
+				u.host = specs[i]
+				u.inputs = []*node{c.inputs[0], c.inputs[1], u.inputs[1]}
+			}
+		}
+	}
 }
 
 // liveCalls marks the calls that the outputs depend on.
@@ -70,8 +125,14 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 	for _, n := range outs {
 		isOutput[n] = true
 	}
-	// Segments: an op runs in the first segment where all its inputs exist; a host product
-	// runs after the segment that completes its inputs and its result exists from the next.
+	// Segments follow the order in which the graph was built: an op runs in the current
+	// segment, or in the first one where all its inputs exist if that is later, and the
+	// current segment never moves back; a host op runs after the segment that completes its
+	// inputs and its result exists from the next. Independent chains built one after the
+	// other (DM's and DC's classes) therefore run one after the other, so that each one's
+	// intermediate values are freed before the next starts, rather than all side by side
+	// (which is what placing every op as early as possible did: with 256 real images per
+	// class, about 10 GB at once).
 	consumers := make(map[*node]int)
 	for _, c := range b.calls {
 		if live[c] {
@@ -85,6 +146,7 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 	}
 	numSegs := 1
 	var order []*call
+	cur := 0 // the current segment
 	for _, c := range b.calls {
 		if !live[c] {
 			continue
@@ -93,6 +155,10 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 		level := 0
 		for _, in := range c.inputs {
 			level = max(level, in.call.avail)
+		}
+		if c.param < 0 && len(c.inputs) > 0 {
+			level = max(level, cur)
+			cur = level
 		}
 		switch {
 		case c.param >= 0:
@@ -117,7 +183,7 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 	// its segment, where simplego reshapes it in place rather than copying it.
 	reshapes := make(map[*node]*node)
 	for _, c := range order {
-		if c.kind == kindOp && c.method == "Reshape" && c.inputs[0].call.kind == kindOp {
+		if c.kind == kindOp && c.method == "Reshape" && c.inputs[0].call.kind == kindOp && c.seg == c.inputs[0].call.seg {
 			if _, seen := reshapes[c.inputs[0]]; !seen {
 				reshapes[c.inputs[0]] = c.outs[0]
 			}
@@ -175,6 +241,17 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 	for _, n := range outs {
 		external[n] = true
 	}
+	// A host op's value that only host ops read stays in gogemm's own memory (hostMemory):
+	// simplego is never handed it.
+	for _, c := range order {
+		if c.kind == kindHost {
+			out := c.outs[0]
+			if c.fold != nil {
+				out = c.fold
+			}
+			c.private = !isOutput[out] && len(isInput[out]) == 0 && privateDType(out.shape.DType)
+		}
+	}
 	for _, c := range order {
 		if c.kind != kindOp {
 			continue
@@ -200,7 +277,11 @@ func (b *Builder) compileSplit(outs []*node, live map[*call]bool) (backends.Exec
 		}
 		s.exe = exe
 	}
-	return newExecutable(b, segs, outs), nil
+	e := newExecutable(b, segs, outs)
+	if onCompile != nil {
+		onCompile(e)
+	}
+	return e, nil
 }
 
 func anyOutput(c *call, isOutput map[*node]bool) bool {

@@ -2,6 +2,7 @@ package gogemm
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -130,13 +131,22 @@ func (s *dotSpec) run(ins []any, outFlat any) error {
 }
 
 func runDot[T float32 | float64](s *dotSpec, f gemmFunc[T], lhs, rhs, out []T) {
+	var sc scratch
+	defer sc.release()
 	if s.lhsPerm != nil {
-		lhs = transpose(lhs, s.lhsDims, s.lhsPerm)
+		lhs = transpose(lhs, s.lhsDims, s.lhsPerm, scratchOf[T](&sc, len(lhs)))
 	}
 	if s.rhsPerm != nil {
-		rhs = transpose(rhs, s.rhsDims, s.rhsPerm)
+		rhs = transpose(rhs, s.rhsDims, s.rhsPerm, scratchOf[T](&sc, len(rhs)))
 	}
 	batchGEMM(f, s, lhs, rhs, out)
+}
+
+// scratchOf returns n elements of scratch space of type T.
+func scratchOf[T float32 | float64](sc *scratch, n int) []T {
+	b := hostMem.get((n*int(unsafe.Sizeof(T(0))) + 7) / 8)
+	sc.blocks = append(sc.blocks, b)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
 // gemmFunc computes c = op(a)·op(b) for row-major m×k · k×n matrices, overwriting c.
@@ -156,11 +166,10 @@ func batchGEMM[T float32 | float64](f gemmFunc[T], s *dotSpec, lhs, rhs, out []T
 	}
 }
 
-// transpose returns x (row-major with dims) with its axes permuted: output axis i is input
-// axis perm[i].
-func transpose[T any](x []T, dims, perm []int) []T {
+// transpose writes x (row-major with dims) with its axes permuted into out (of x's length)
+// and returns it: output axis i is input axis perm[i].
+func transpose[T any](x []T, dims, perm []int, out []T) []T {
 	rank := len(dims)
-	out := make([]T, len(x))
 	if len(x) == 0 {
 		return out
 	}

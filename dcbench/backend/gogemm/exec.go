@@ -78,12 +78,29 @@ type run struct {
 	vals  map[*node]backends.Buffer
 	owned map[*node]bool
 	left  map[*node]int
+	// private holds the values that live in hostMemory (see call.private), with their
+	// blocks.
+	private map[*node]privateValue
+}
+
+// privateValue is a value in hostMemory: its flat data and the block holding it.
+type privateValue struct {
+	flat  any
+	block []uint64
 }
 
 // release drops one use of n, freeing its buffer when it was the last and run owns it.
 func (r *run) release(n *node) {
 	r.left[n]--
-	if r.left[n] == 0 && r.owned[n] {
+	if r.left[n] != 0 {
+		return
+	}
+	if pv, ok := r.private[n]; ok {
+		hostMem.put(pv.block)
+		delete(r.private, n)
+		return
+	}
+	if r.owned[n] {
 		_ = r.e.backend.sg.BufferFinalize(r.vals[n])
 		delete(r.vals, n)
 		delete(r.owned, n)
@@ -97,6 +114,9 @@ func (r *run) freeAll() {
 			_ = r.e.backend.sg.BufferFinalize(r.vals[n])
 		}
 	}
+	for _, pv := range r.private {
+		hostMem.put(pv.block)
+	}
 }
 
 // Execute implements backends.Executable.
@@ -104,7 +124,8 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, dev backen
 	if len(inputs) != len(e.params) {
 		return nil, errors.Errorf("%s %q: %d inputs given, %d expected", Name, e.name, len(inputs), len(e.params))
 	}
-	r := &run{e: e, vals: make(map[*node]backends.Buffer), owned: make(map[*node]bool), left: make(map[*node]int)}
+	r := &run{e: e, vals: make(map[*node]backends.Buffer), owned: make(map[*node]bool), left: make(map[*node]int),
+		private: make(map[*node]privateValue)}
 	for n, u := range e.uses {
 		r.left[n] = u
 	}
@@ -191,7 +212,15 @@ func (r *run) runHost(h *call) error {
 	sg := r.e.backend.sg
 	ins := make([]any, len(h.inputs))
 	for i, in := range h.inputs {
-		flat, err := sg.BufferData(r.vals[in])
+		if pv, ok := r.private[in]; ok {
+			ins[i] = pv.flat
+			continue
+		}
+		buf, ok := r.vals[in]
+		if !ok {
+			return errors.Errorf("value %d missing (bug)", in.id)
+		}
+		flat, err := sg.BufferData(buf)
 		if err != nil {
 			return err
 		}
@@ -200,6 +229,20 @@ func (r *run) runHost(h *call) error {
 	out := h.outs[0]
 	if h.fold != nil {
 		out = h.fold
+	}
+	if h.private {
+		dt, n := out.shape.DType, out.shape.Size()
+		block := hostMem.get(words(dt, n))
+		pv := privateValue{flat: flatView(dt, block, n), block: block}
+		if err := h.host.run(ins, pv.flat); err != nil {
+			hostMem.put(block)
+			return err
+		}
+		for _, in := range h.inputs {
+			r.release(in)
+		}
+		r.private[out] = pv
+		return nil
 	}
 	buf, flat, err := sg.NewSharedBuffer(0, out.shape)
 	if err != nil {

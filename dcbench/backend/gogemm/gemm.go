@@ -2,9 +2,11 @@ package gogemm
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -27,7 +29,30 @@ var (
 	gemm64    gemmFunc[float64] = gonumGEMM64
 	gemmErr   error
 	gonumImpl gonum.Implementation
+
+	// serial32 and serialBeta32 run one float32 product on the calling goroutine only (a
+	// CBLAS library put on one thread per call), for host ops that split their work over
+	// the cores themselves; nil when the GEMM parallelises internally (gonum), which such
+	// ops then call from one goroutine.
+	serial32     gemmFunc[float32]
+	serialBeta32 gemmBetaFunc[float32]
 )
+
+// gemmBetaFunc computes c = op(a)·op(b) + beta·c.
+type gemmBetaFunc[T float32 | float64] func(transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+func gonumBeta32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gonumImpl.Sgemm(trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// workerGEMM32 returns the float32 GEMM (with beta) for one of several goroutines that split
+// a product among themselves, and how many such goroutines to use.
+func workerGEMM32() (gemmBetaFunc[float32], int) {
+	if serialBeta32 != nil {
+		return serialBeta32, runtime.GOMAXPROCS(0)
+	}
+	return gonumBeta32, 1
+}
 
 // loadGEMM picks the GEMM once, when the first backend is made (or GEMMName/GEMMError is
 // asked): a program that never uses the CPU backend never opens a BLAS library.
@@ -102,4 +127,27 @@ func splitRows[T float32 | float64](f gemmFunc[T]) gemmFunc[T] {
 		}
 		wg.Wait()
 	}
+}
+
+// MeasureSGEMM times the float32 GEMM that the host products use (the library of GEMMName,
+// rows split over the cores as in a product), on C[m×n] = A[m×k]·B[k×n] with no transposes,
+// and returns its speed in GFLOP/s (2·m·n·k per product): the best of reps products after
+// one warm-up. It is the ceiling a graph made of such products can reach on this machine.
+func MeasureSGEMM(m, n, k, reps int) float64 {
+	loadGEMM()
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%7) * 1e-3
+	}
+	for i := range b {
+		b[i] = float32(i%5) * 1e-3
+	}
+	gemm32(false, false, m, n, k, a, k, b, n, c, n)
+	best := math.Inf(1)
+	for r := 0; r < max(1, reps); r++ {
+		t := time.Now()
+		gemm32(false, false, m, n, k, a, k, b, n, c, n)
+		best = min(best, time.Since(t).Seconds())
+	}
+	return 2 * float64(m) * float64(n) * float64(k) / best / 1e9
 }

@@ -3,11 +3,11 @@ package gogemm
 import (
 	"math"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/pkg/errors"
 )
 
 // Element-wise host ops: float32 unary and binary arithmetic, comparisons (to bool) and
@@ -38,17 +38,23 @@ const (
 // elemArity is the number of operands of each kind.
 var elemArity = [...]int{elemUnary: 1, elemBinary: 2, elemCompare: 2, elemWhere: 3}
 
-// elemChunk is the most elements of one row that a worker handles at a time: operand rows
-// that are not dense are expanded into per-worker scratch rows of this length.
+// elemChunk is about the most elements an element-wise host op handles at a time (one chunk,
+// see chunkShape): operands that are not contiguous are expanded into per-worker scratch
+// blocks of this length.
 const elemChunk = 4096
 
-// elemSpec is one element-wise op over an output of dims (axes merged where every operand
-// allows it). strides[i][a] is operand i's stride along output axis a.
+// elemSpec is one element-wise op, as recorded: it runs fused with its neighbours (fuse.go)
+// or alone.
 type elemSpec struct {
-	method  string
-	kind    elemKind
-	dims    []int
-	strides [][]int
+	method string
+	kind   elemKind
+	// iterDims are the output's dims (or those of the broadcast it is walked in, see
+	// iterationShape), iterStrides each operand's strides along them.
+	iterDims    []int
+	iterStrides [][]int
+	// The op run on its own: a fused chain of one (fuse.go), made once.
+	once  sync.Once
+	fused *fusedSpec
 }
 
 // newElemSpec recognises an element-wise op whose operands are float32 (the condition of
@@ -88,7 +94,7 @@ func newElemSpec(c *call, out shapes.Shape) hostOp {
 			return nil
 		}
 	}
-	s.dims, s.strides = mergeAxes(iter.Dimensions, strides)
+	s.iterDims, s.iterStrides = slices.Clone(iter.Dimensions), strides
 	copy(c.inputs, srcs)
 	return s
 }
@@ -230,124 +236,6 @@ func mergeAxes(dims []int, strides [][]int) ([]int, [][]int) {
 		}
 	}
 	return outDims, outStrides
-}
-
-// elemScratch is one worker's expanded operand rows.
-type elemScratch struct {
-	f32  [3][]float32
-	bool []bool
-}
-
-// rowOf returns n elements of src starting at off with the given stride: a slice of src
-// when the stride is 1, the one element src[off] (and true) when it is 0 and scalarOK, and
-// else the elements expanded into tmp.
-func rowOf[T any](src []T, off, stride, n int, tmp []T, scalarOK bool) ([]T, bool) {
-	switch {
-	case stride == 1:
-		return src[off : off+n], false
-	case stride == 0 && scalarOK:
-		return src[off : off+1], true
-	case stride == 0:
-		v := src[off]
-		tmp = tmp[:n]
-		for j := range tmp {
-			tmp[j] = v
-		}
-		return tmp, false
-	}
-	tmp = tmp[:n]
-	for j := range tmp {
-		tmp[j] = src[off+j*stride]
-	}
-	return tmp, false
-}
-
-func (s *elemSpec) run(ins []any, out any) error {
-	var f32 [3][]float32
-	var cond []bool
-	for i, in := range ins {
-		switch v := in.(type) {
-		case []float32:
-			f32[i] = v
-		case []bool:
-			if s.kind != elemWhere || i != 0 {
-				return errors.Errorf("%s: host %s: operand %d is bool", Name, s.method, i)
-			}
-			cond = v
-		default:
-			return errors.Errorf("%s: host %s: operand %d is %T, not float32", Name, s.method, i, in)
-		}
-	}
-	var zf []float32
-	var zb []bool
-	switch v := out.(type) {
-	case []float32:
-		zf = v
-	case []bool:
-		zb = v
-	}
-	if (s.kind == elemCompare) != (zb != nil) || (zf == nil && zb == nil) {
-		return errors.Errorf("%s: host %s: output is %T", Name, s.method, out)
-	}
-	rank := len(s.dims)
-	inner := s.dims[rank-1]
-	total := 1
-	for _, d := range s.dims {
-		total *= d
-	}
-	chunksPerRow := (inner + elemChunk - 1) / elemChunk
-	rows := total / inner
-	numChunks := rows * chunksPerRow
-	work := func(lo, hi int) {
-		var sc elemScratch
-		for i := range sc.f32 {
-			sc.f32[i] = make([]float32, min(inner, elemChunk))
-		}
-		if cond != nil {
-			sc.bool = make([]bool, min(inner, elemChunk))
-		}
-		offs := make([]int, len(s.strides))
-		for ch := lo; ch < hi; ch++ {
-			row, col := ch/chunksPerRow, (ch%chunksPerRow)*elemChunk
-			n := min(elemChunk, inner-col)
-			// Position of (row, col) in each operand.
-			for i := range offs {
-				offs[i] = col * s.strides[i][rank-1]
-			}
-			r := row
-			for a := rank - 2; a >= 0; a-- {
-				idx := r % s.dims[a]
-				r /= s.dims[a]
-				for i := range offs {
-					offs[i] += idx * s.strides[i][a]
-				}
-			}
-			zo := row*inner + col
-			st0 := s.strides[0][rank-1]
-			switch s.kind {
-			case elemUnary:
-				x, _ := rowOf(f32[0], offs[0], st0, n, sc.f32[0], false)
-				unaryRow(s.method, zf[zo:zo+n], x)
-			case elemBinary:
-				// One operand may stay a scalar; both constant along the row are expanded.
-				st1 := s.strides[1][rank-1]
-				x, xs := rowOf(f32[0], offs[0], st0, n, sc.f32[0], st1 != 0)
-				y, ys := rowOf(f32[1], offs[1], st1, n, sc.f32[1], !xs)
-				binaryRow(s.method, zf[zo:zo+n], x, y, xs, ys)
-			case elemCompare:
-				x, _ := rowOf(f32[0], offs[0], st0, n, sc.f32[0], false)
-				y, ys := rowOf(f32[1], offs[1], s.strides[1][rank-1], n, sc.f32[1], true)
-				compareRow(s.method, zb[zo:zo+n], x, y, ys)
-			case elemWhere:
-				c, _ := rowOf(cond, offs[0], st0, n, sc.bool, false)
-				x, _ := rowOf(f32[1], offs[1], s.strides[1][rank-1], n, sc.f32[1], false)
-				y, ys := rowOf(f32[2], offs[2], s.strides[2][rank-1], n, sc.f32[2], true)
-				whereRow(zf[zo:zo+n], c, x, y, ys)
-			}
-		}
-	}
-	parallelRange(numChunks, total, work)
-	return nil
 }
 
 // unaryRow computes z = op(x) (equal lengths).

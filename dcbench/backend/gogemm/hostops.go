@@ -203,11 +203,13 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 	// Axis 0 split over the workers: a kept axis 0 gives each its own outputs; a reduced
 	// one, its own partial sums, added at the end.
 	partial := make([][]float32, workers)
+	var sc scratch
+	defer sc.release()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		acc := y
 		if strides[0] == 0 && w > 0 {
-			acc = make([]float32, len(y))
+			acc = sc.zeroFloat32s(len(y))
 			partial[w] = acc
 		}
 		lo, hi := dims[0]*w/workers, dims[0]*(w+1)/workers
@@ -428,15 +430,20 @@ func (s *pointGatherSpec) run(ins []any, out any) error {
 	if err != nil {
 		return err
 	}
+	return s.gather(ins[1], y, func(pos int) float32 { return x[pos] })
+}
+
+// gather sets y[m] = read(position of index m) for the full-rank indices in indices.
+func (s *pointGatherSpec) gather(indices any, y []float32, read func(pos int) float32) error {
 	r := len(s.dims)
 	at := func(coord func(a int) int) float32 {
 		pos := 0
 		for a := 0; a < r; a++ {
 			pos += max(0, min(s.dims[a]-1, coord(a))) * s.strides[a]
 		}
-		return x[pos]
+		return read(pos)
 	}
-	switch idx := ins[1].(type) {
+	switch idx := indices.(type) {
 	case []int32:
 		for m := range y {
 			y[m] = at(func(a int) int { return int(idx[m*r+a]) })
