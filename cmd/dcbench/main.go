@@ -50,8 +50,10 @@ func run(args []string) int {
 		err = cmdReport(args[1:])
 	case "buffer":
 		err = cmdBuffer(args[1:])
+	case "peer":
+		err = cmdPeer(args[1:])
 	default:
-		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench, sweep, report, buffer)", args[0])}
+		err = usageError{fmt.Errorf("unknown command %q (valid: eval, condense, info, augshow, bench, peer, sweep, report, buffer)", args[0])}
 	}
 	if err == nil {
 		return 0
@@ -73,6 +75,8 @@ Commands:
   info      show the backend, datasets, models and methods
   bench     seconds per iteration and peak memory of every method at IPC 1/10/50 and of an
             evaluation epoch, next to the paper's Table 8
+  peer      dcbench against PyTorch on this machine (ConvNet-3 step, DM and DC iterations):
+            seconds, peak memory, ratios and share of the GEMM peak, side by side
   augshow   render an embedded CIFAR-10 image under every DSA op and host augmentation (--out PNG)
   sweep     run a grid (--spec FILE, --preset table4..table9|fig6, or flags) into a results
             folder, skipping recorded runs; --shard i/n splits it among independent processes
