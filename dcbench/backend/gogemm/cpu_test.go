@@ -22,7 +22,7 @@ func TestPickOpenBLASCore(t *testing.T) {
 		{"", "Haswell", true, "SkylakeX"},
 		{"auto", "zen", true, "SkylakeX"},
 		{"", "SapphireRapids", true, "SapphireRapids"}, // an AVX-512 core: left alone
-		{"", "Haswell", false, "Haswell"},             // no AVX-512: left alone
+		{"", "Haswell", false, "Haswell"},              // no AVX-512: left alone
 		{"", unset, false, unset},
 		{"env", "Haswell", true, "Haswell"},
 		{"Zen", unset, true, "Zen"},
@@ -66,7 +66,9 @@ func TestSharedConstants(t *testing.T) {
 	}
 	fn := func(x *graph.Node) *graph.Node {
 		g := x.Graph()
-		sum := func(v []int32) *graph.Node { return graph.ConvertDType(graph.ReduceAllSum(graph.Const(g, v)), x.DType()) }
+		sum := func(v []int32) *graph.Node {
+			return graph.ConvertDType(graph.ReduceAllSum(graph.Const(g, v)), x.DType())
+		}
 		return graph.Add(graph.Add(sum(big(0)), sum(big(0))), graph.Add(sum(big(1)), graph.ReduceAllSum(x)))
 	}
 	want := graph.MustExecOnce(ref, fn, randTensor[float32](1, 3))
