@@ -42,7 +42,7 @@ type fusedOperand struct {
 
 // fusedInstr is one element-wise op of a fused chain.
 type fusedInstr struct {
-	method string
+	op     elemOp // (none for Where)
 	kind   elemKind
 	args   []fusedOperand
 	isBool bool // its value is bool (a comparison)
@@ -63,7 +63,7 @@ type fusedSpec struct {
 // single is the element-wise op s as a chain of one, its operands in order.
 func (s *elemSpec) single() *fusedSpec {
 	s.once.Do(func() {
-		in := fusedInstr{method: s.method, kind: s.kind, isBool: s.kind == elemCompare}
+		in := fusedInstr{op: elemOps[s.method], kind: s.kind, isBool: s.kind == elemCompare}
 		for i := range s.iterStrides {
 			in.args = append(in.args, fusedOperand{ext: i})
 		}
@@ -311,7 +311,7 @@ func buildFused(r *call, groups map[*call][]*call, isRoot map[*call]bool) (*fuse
 			failed = true
 			return 0
 		}
-		in := fusedInstr{method: e.method, kind: e.kind, isBool: e.kind == elemCompare}
+		in := fusedInstr{op: elemOps[e.method], kind: e.kind, isBool: e.kind == elemCompare}
 		for i, x := range c.inputs {
 			if member(x.call) {
 				in.args = append(in.args, fusedOperand{ext: -1, temp: emit(x.call)})
@@ -558,16 +558,16 @@ func (s *fusedSpec) chunks(cs chunkShape, lo, hi int, ext fusedInputs, zf []floa
 			switch in.kind {
 			case elemUnary:
 				x, _ := fget(in.args[0], false)
-				unaryRow(in.method, zF, x)
+				unaryRow(in.op, zF, x)
 			case elemBinary:
 				// One operand may stay a single value; both constant are expanded.
 				x, xs := fget(in.args[0], !constant(in.args[1]))
 				y, ys := fget(in.args[1], !xs)
-				binaryRow(in.method, zF, x, y, xs, ys)
+				binaryRow(in.op, zF, x, y, xs, ys)
 			case elemCompare:
 				x, _ := fget(in.args[0], false)
 				y, ys := fget(in.args[1], true)
-				compareRow(in.method, zB, x, y, ys)
+				compareRow(in.op, zB, x, y, ys)
 			case elemWhere:
 				c := bget(in.args[0])
 				x, _ := fget(in.args[1], false)
@@ -584,20 +584,17 @@ func (s *fusedSpec) chunks(cs chunkShape, lo, hi int, ext fusedInputs, zf []floa
 // addInto adds the rows×cols block v into the sums acc, whose element for (r, c) is at
 // off + r·rowSt + c·colSt.
 func addInto(acc []float32, off, rowSt, colSt int, v []float32, rows, cols int) {
+	if rowSt == 0 && colSt == 1 { // every row into the same sums
+		addRows(acc[off:off+cols], v, rows, cols)
+		return
+	}
 	for r := 0; r < rows; r++ {
 		row, base := v[r*cols:(r+1)*cols], off+r*rowSt
 		switch colSt {
 		case 0:
-			var a float32
-			for _, x := range row {
-				a += x
-			}
-			acc[base] += a
+			acc[base] += sumRow(row)
 		case 1:
-			seg := acc[base : base+cols]
-			for j, x := range row {
-				seg[j] += x
-			}
+			addRow(acc[base:base+cols], row)
 		default:
 			for j, x := range row {
 				acc[base+j*colSt] += x

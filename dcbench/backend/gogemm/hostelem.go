@@ -238,155 +238,155 @@ func mergeAxes(dims []int, strides [][]int) ([]int, [][]int) {
 	return outDims, outStrides
 }
 
-// unaryRow computes z = op(x) (equal lengths).
-func unaryRow(op string, z, x []float32) {
+// goUnary computes z = op(x) (equal lengths).
+func goUnary(op elemOp, z, x []float32) {
 	x = x[:len(z)]
 	switch op {
-	case "Neg":
+	case opNeg:
 		for j, v := range x {
 			z[j] = -v
 		}
-	case "Abs":
+	case opAbs:
 		for j, v := range x {
 			z[j] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 		}
-	case "Sqrt":
+	case opSqrt:
 		for j, v := range x {
 			z[j] = float32(math.Sqrt(float64(v)))
 		}
 	}
 }
 
-// binaryRow computes z = x op y; x (xs) or y (ys) may be a single element, used for every
+// goBinary computes z = x op y; x (xs) or y (ys) may be a single element, used for every
 // position.
-func binaryRow(op string, z, x, y []float32, xs, ys bool) {
+func goBinary(op elemOp, z, x, y []float32, xs, ys bool) {
 	switch {
 	case xs:
-		binaryScalarLeft(op, z, x[0], y[:len(z)])
+		goBinaryScalarLeft(op, z, x[0], y[:len(z)])
 	case ys:
-		binaryScalarRight(op, z, x[:len(z)], y[0])
+		goBinaryScalarRight(op, z, x[:len(z)], y[0])
 	default:
-		binaryDense(op, z, x[:len(z)], y[:len(z)])
+		goBinaryDense(op, z, x[:len(z)], y[:len(z)])
 	}
 }
 
-func binaryDense(op string, z, x, y []float32) {
+func goBinaryDense(op elemOp, z, x, y []float32) {
 	x, y = x[:len(z)], y[:len(z)]
 	switch op {
-	case "Add":
+	case opAdd:
 		for j := range z {
 			z[j] = x[j] + y[j]
 		}
-	case "Sub":
+	case opSub:
 		for j := range z {
 			z[j] = x[j] - y[j]
 		}
-	case "Mul":
+	case opMul:
 		for j := range z {
 			z[j] = x[j] * y[j]
 		}
-	case "Div":
+	case opDiv:
 		for j := range z {
 			z[j] = x[j] / y[j]
 		}
-	case "Max":
+	case opMax:
 		for j := range z {
 			z[j] = max(x[j], y[j])
 		}
-	case "Min":
+	case opMin:
 		for j := range z {
 			z[j] = min(x[j], y[j])
 		}
 	}
 }
 
-func binaryScalarRight(op string, z, x []float32, b float32) {
+func goBinaryScalarRight(op elemOp, z, x []float32, b float32) {
 	x = x[:len(z)]
 	switch op {
-	case "Add":
+	case opAdd:
 		for j, v := range x {
 			z[j] = v + b
 		}
-	case "Sub":
+	case opSub:
 		for j, v := range x {
 			z[j] = v - b
 		}
-	case "Mul":
+	case opMul:
 		for j, v := range x {
 			z[j] = v * b
 		}
-	case "Div":
+	case opDiv:
 		for j, v := range x {
 			z[j] = v / b
 		}
-	case "Max":
+	case opMax:
 		for j, v := range x {
 			z[j] = max(v, b)
 		}
-	case "Min":
+	case opMin:
 		for j, v := range x {
 			z[j] = min(v, b)
 		}
 	}
 }
 
-func binaryScalarLeft(op string, z []float32, a float32, y []float32) {
+func goBinaryScalarLeft(op elemOp, z []float32, a float32, y []float32) {
 	y = y[:len(z)]
 	switch op {
-	case "Add":
+	case opAdd:
 		for j, v := range y {
 			z[j] = a + v
 		}
-	case "Sub":
+	case opSub:
 		for j, v := range y {
 			z[j] = a - v
 		}
-	case "Mul":
+	case opMul:
 		for j, v := range y {
 			z[j] = a * v
 		}
-	case "Div":
+	case opDiv:
 		for j, v := range y {
 			z[j] = a / v
 		}
-	case "Max":
+	case opMax:
 		for j, v := range y {
 			z[j] = max(a, v)
 		}
-	case "Min":
+	case opMin:
 		for j, v := range y {
 			z[j] = min(a, v)
 		}
 	}
 }
 
-// compareRow computes z = x op y; y may be a single element (ys), used for every position.
-func compareRow(op string, z []bool, x, y []float32, ys bool) {
+// goCompare computes z = x op y; y may be a single element (ys), used for every position.
+func goCompare(op elemOp, z []bool, x, y []float32, ys bool) {
 	x = x[:len(z)]
 	if ys {
 		b := y[0]
 		switch op {
-		case "GreaterThan":
+		case opGT:
 			for j, v := range x {
 				z[j] = v > b
 			}
-		case "GreaterOrEqual":
+		case opGE:
 			for j, v := range x {
 				z[j] = v >= b
 			}
-		case "LessThan":
+		case opLT:
 			for j, v := range x {
 				z[j] = v < b
 			}
-		case "LessOrEqual":
+		case opLE:
 			for j, v := range x {
 				z[j] = v <= b
 			}
-		case "Equal":
+		case opEQ:
 			for j, v := range x {
 				z[j] = v == b
 			}
-		case "NotEqual":
+		case opNE:
 			for j, v := range x {
 				z[j] = v != b
 			}
@@ -395,36 +395,36 @@ func compareRow(op string, z []bool, x, y []float32, ys bool) {
 	}
 	y = y[:len(z)]
 	switch op {
-	case "GreaterThan":
+	case opGT:
 		for j := range z {
 			z[j] = x[j] > y[j]
 		}
-	case "GreaterOrEqual":
+	case opGE:
 		for j := range z {
 			z[j] = x[j] >= y[j]
 		}
-	case "LessThan":
+	case opLT:
 		for j := range z {
 			z[j] = x[j] < y[j]
 		}
-	case "LessOrEqual":
+	case opLE:
 		for j := range z {
 			z[j] = x[j] <= y[j]
 		}
-	case "Equal":
+	case opEQ:
 		for j := range z {
 			z[j] = x[j] == y[j]
 		}
-	case "NotEqual":
+	case opNE:
 		for j := range z {
 			z[j] = x[j] != y[j]
 		}
 	}
 }
 
-// whereRow computes z = c ? x : y without branches: each bool (0 or 1) becomes a bit mask.
+// goWhere computes z = c ? x : y without branches: each bool (0 or 1) becomes a bit mask.
 // y may be a single element (ys), used for every position.
-func whereRow(z []float32, c []bool, x, y []float32, ys bool) {
+func goWhere(z []float32, c []bool, x, y []float32, ys bool) {
 	if len(z) == 0 {
 		return
 	}
@@ -442,5 +442,29 @@ func whereRow(z []float32, c []bool, x, y []float32, ys bool) {
 	for j := range z {
 		m := -uint32(cb[j] & 1)
 		z[j] = math.Float32frombits(math.Float32bits(x[j])&m | math.Float32bits(y[j])&^m)
+	}
+}
+
+// goAdd adds v into acc (equal lengths).
+func goAdd(acc, v []float32) {
+	acc = acc[:len(v)]
+	for j, x := range v {
+		acc[j] += x
+	}
+}
+
+// goSum is the sum of v.
+func goSum(v []float32) float32 {
+	var a float32
+	for _, x := range v {
+		a += x
+	}
+	return a
+}
+
+// goAddRows adds each of the rows×cols rows of v into acc (cols long).
+func goAddRows(acc, v []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		goAdd(acc[:cols], v[r*cols:(r+1)*cols])
 	}
 }

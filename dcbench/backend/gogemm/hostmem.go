@@ -1,6 +1,8 @@
 package gogemm
 
 import (
+	"slices"
+	"sort"
 	"sync"
 	"unsafe"
 
@@ -12,24 +14,35 @@ import (
 // buffers: simplego keeps freed buffers in one pool per dtype and length, so a training step
 // that frees buffers of twenty sizes keeps twenty sizes' worth of buffers until the garbage
 // collector empties the pools, which it rarely does, and the process's memory grows to
-// several times what is live at any moment. Here a freed block serves any later request
-// that fits it (the smallest free block at least as large and at most twice as large),
-// whatever the dtype or shape, so the memory held is close to the most that is live at
-// once.
+// several times what is live at any moment. Here blocks are carved from large arenas, the
+// smallest free span that fits (best fit), and a freed block is merged with the free spans
+// beside it, so one class's activations reuse the memory of the class before, whatever
+// their dtypes and shapes, and the memory held stays close to the most that is live at once.
 //
-// Blocks of at least mapMinWords come straight from the operating system (mmap, where
-// available), outside the Go heap: the garbage collector lets the heap grow to twice what
-// it finds live before it runs again, and blocks held for reuse on the heap would count as
-// live and double the room left to garbage.
+// Arenas come straight from the operating system (mmap, where available), outside the Go
+// heap: the garbage collector lets the heap grow to twice what it finds live before it runs
+// again, and memory held for reuse on the heap would count as live and double the room left
+// to garbage.
 type hostMemory struct {
-	mu        sync.Mutex
-	free      [][]uint64
-	held      int // words in free
-	allocated int
+	mu     sync.Mutex
+	arenas []*arena
+	held   int // free words in all arenas
 }
 
-// maxFreeWords bounds the free blocks kept for reuse (words of 8 bytes: 4 GiB); beyond it
-// freed blocks are given back.
+// arena is one mapping and its free spans, sorted by offset and never adjacent.
+type arena struct {
+	mem  []uint64
+	free []span
+}
+
+// span is a run of words of an arena.
+type span struct{ off, n int }
+
+// minArenaWords is the least arena size (words of 8 bytes: 8 MiB).
+const minArenaWords = 1 << 20
+
+// maxFreeWords bounds the free memory kept for reuse (4 GiB); arenas wholly free beyond it
+// are given back.
 const maxFreeWords = 1 << 29
 
 var hostMem hostMemory
@@ -43,39 +56,70 @@ func privateDType(dt dtypes.DType) bool {
 	return false
 }
 
-// get returns a block of at least words words (contents undefined).
+// get returns a block of words words (at least one; contents undefined).
 func (m *hostMemory) get(words int) []uint64 {
-	words = max(words, 1)
+	words = (max(words, 1) + 7) &^ 7 // 64-byte steps keep blocks aligned for the kernels
 	m.mu.Lock()
-	best := -1
-	for i, b := range m.free {
-		if c := cap(b); c >= words && c <= 2*words && (best < 0 || c < cap(m.free[best])) {
-			best = i
+	defer m.mu.Unlock()
+	var best *arena
+	bi := -1
+	for _, a := range m.arenas {
+		for i, sp := range a.free {
+			if sp.n >= words && (bi < 0 || sp.n < best.free[bi].n) {
+				best, bi = a, i
+			}
 		}
 	}
-	if best >= 0 {
-		b := m.free[best]
-		m.free[best] = m.free[len(m.free)-1]
-		m.free = m.free[:len(m.free)-1]
-		m.held -= cap(b)
-		m.mu.Unlock()
-		return b[:words]
+	if bi < 0 {
+		best = &arena{mem: allocWords(max(words, minArenaWords))}
+		best.free = []span{{0, len(best.mem)}}
+		m.arenas = append(m.arenas, best)
+		m.held += len(best.mem)
+		bi = 0
 	}
-	m.mu.Unlock()
-	return allocWords(words)
+	sp := &best.free[bi]
+	off := sp.off
+	sp.off, sp.n = sp.off+words, sp.n-words
+	if sp.n == 0 {
+		best.free = append(best.free[:bi], best.free[bi+1:]...)
+	}
+	m.held -= words
+	return best.mem[off : off+words : off+words]
 }
 
-// put returns a block for reuse.
+// put returns a block made by get.
 func (m *hostMemory) put(b []uint64) {
-	m.mu.Lock()
-	if m.held+cap(b) > maxFreeWords {
-		m.mu.Unlock()
-		freeWords(b)
+	if cap(b) == 0 {
 		return
 	}
-	m.free = append(m.free, b[:cap(b)])
-	m.held += cap(b)
-	m.mu.Unlock()
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b[:1])))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ai, a := range m.arenas {
+		base := uintptr(unsafe.Pointer(unsafe.SliceData(a.mem)))
+		if p < base || p >= base+uintptr(len(a.mem))*8 {
+			continue
+		}
+		sp := span{int(p-base) / 8, cap(b)}
+		i := sort.Search(len(a.free), func(i int) bool { return a.free[i].off > sp.off })
+		a.free = slices.Insert(a.free, i, sp)
+		if i+1 < len(a.free) && a.free[i].off+a.free[i].n == a.free[i+1].off { // merge with the next
+			a.free[i].n += a.free[i+1].n
+			a.free = slices.Delete(a.free, i+1, i+2)
+		}
+		if i > 0 && a.free[i-1].off+a.free[i-1].n == a.free[i].off { // and with the previous
+			a.free[i-1].n += a.free[i].n
+			a.free = slices.Delete(a.free, i, i+1)
+		}
+		m.held += sp.n
+		if len(a.free) == 1 && a.free[0].n == len(a.mem) && m.held > maxFreeWords {
+			m.held -= len(a.mem)
+			m.arenas = slices.Delete(m.arenas, ai, ai+1)
+			freeWords(a.mem)
+		}
+		return
+	}
+	panic("gogemm: a block put back that hostMemory did not make")
 }
 
 // float32s returns a block of n float32s from m and the block to put back.

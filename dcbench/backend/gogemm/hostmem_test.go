@@ -1,37 +1,50 @@
 package gogemm
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
-// TestHostMemoryReuse checks that a freed block serves a later request that fits it (at
-// least as large, at most twice as large), that others get new blocks, and that blocks
-// mapped from the operating system (large ones) are usable.
-func TestHostMemoryReuse(t *testing.T) {
+// TestHostMemory checks the arena allocator: blocks do not overlap, a freed block is reused
+// by a request that fits it (best fit), freed neighbours merge back into one span (so a
+// block as large as several freed ones fits again without a new arena), a request larger
+// than any free span gets an arena of its own, and scratch space is given back.
+func TestHostMemory(t *testing.T) {
 	var m hostMemory
-	big := m.get(3 * mapMinWords) // mapped
-	for i := range big {
-		big[i] = uint64(i)
+	addr := func(b []uint64) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+	const w = minArenaWords / 8
+	a, b, c := m.get(w), m.get(w), m.get(w)
+	if len(m.arenas) != 1 || addr(b) != addr(a)+8*w || addr(c) != addr(b)+8*w {
+		t.Fatalf("three small blocks: %d arenas, offsets %d, %d", len(m.arenas), addr(b)-addr(a), addr(c)-addr(a))
+	}
+	for i := range b {
+		b[i] = 7
+	}
+	m.put(b)
+	if r := m.get(w / 2); addr(r) != addr(b) { // the freed middle block is the best fit
+		t.Errorf("a request of half a freed block went elsewhere")
+	} else {
+		m.put(r)
+	}
+	m.put(a)
+	if r := m.get(2 * w); addr(r) != addr(a) || len(m.arenas) != 1 { // a and b merged
+		t.Errorf("a request of two merged blocks got a new arena or another place")
+	} else {
+		m.put(r)
+	}
+	m.put(c)
+	if len(m.arenas) != 1 || len(m.arenas[0].free) != 1 || m.held != len(m.arenas[0].mem) {
+		t.Errorf("after every put: %d arenas, free spans %v, %d words held", len(m.arenas), m.arenas[0].free, m.held)
+	}
+	big := m.get(2 * minArenaWords)
+	if len(m.arenas) != 2 || len(big) != 2*minArenaWords {
+		t.Errorf("a request larger than any free span: %d arenas", len(m.arenas))
 	}
 	m.put(big)
-	if r := m.get(2 * mapMinWords); &r[0] != &big[0] || len(r) != 2*mapMinWords {
-		t.Errorf("a request of 2/3 of a free block got another block")
-	} else {
-		m.put(r)
-	}
-	if r := m.get(mapMinWords); &r[0] == &big[0] {
-		t.Errorf("a request of a third of a free block took it")
-	} else {
-		m.put(r)
-	}
-	if r := m.get(4 * mapMinWords); &r[0] == &big[0] {
-		t.Errorf("a request larger than the free block got it")
-	}
-	if m.held != 4*mapMinWords { // the big block and the third
-		t.Errorf("%d words held, want %d", m.held, 4*mapMinWords)
-	}
 	var sc scratch
 	f := sc.zeroFloat32s(1000)
-	b := sc.bools(17)
-	f[999], b[16] = 1, true
+	bs := sc.bools(17)
+	f[999], bs[16] = 1, true
 	sc.release()
 	if len(sc.blocks) != 0 {
 		t.Errorf("scratch kept %d blocks after release", len(sc.blocks))

@@ -178,16 +178,9 @@ func (s *reduceSumSpec) run(ins []any, out any) error {
 		per0 := len(x) / max(dims[0], 1)
 		for i := lo * per0; i < hi*per0; i += run {
 			if sumRun {
-				var a float32
-				for _, v := range x[i : i+run] {
-					a += v
-				}
-				acc[dst] += a
+				acc[dst] += sumRow(x[i : i+run])
 			} else {
-				seg := acc[dst : dst+run]
-				for j, v := range x[i : i+run] {
-					seg[j] += v
-				}
+				addRow(acc[dst:dst+run], x[i:i+run])
 			}
 			dst = advance(idx, dims, strides, dst)
 		}
