@@ -24,7 +24,7 @@ import (
 	"testing"
 )
 
-//go:embed testdata/*.json
+//go:embed testdata
 var files embed.FS
 
 // Array is one row-major float64 array of a fixture.
