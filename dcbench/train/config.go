@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
 	"github.com/dcbench/dcbench/dcbench/augment"
 )
 
@@ -41,6 +43,10 @@ type Config struct {
 	PerBatchAugment bool
 	// Seed for initialisation, shuffling and augmentation.
 	Seed uint64
+	// DType is the float type of the network, its optimiser state and its inputs:
+	// dtypes.Float32 (default) or dtypes.Float64 (the parity tests, which compare against the
+	// reference computed in float64).
+	DType dtypes.DType
 }
 
 // Defaults returns c with every unset field filled with the reference value.
@@ -86,6 +92,9 @@ func (c Config) Defaults() Config {
 	if c.DSAStrategy == "" {
 		c.DSAStrategy = augment.DefaultStrategy
 	}
+	if c.DType == dtypes.InvalidDType {
+		c.DType = dtypes.Float32
+	}
 	return c
 }
 
@@ -102,6 +111,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
 	case c.WeightDecay < 0:
 		return fmt.Errorf("weight decay must be non-negative, got %g", c.WeightDecay)
+	}
+	if c.DType != dtypes.Float32 && c.DType != dtypes.Float64 {
+		return fmt.Errorf("unsupported dtype %s (valid: Float32, Float64)", c.DType)
 	}
 	if c.Optimizer != "sgd" && c.Optimizer != "adam" {
 		return fmt.Errorf("unknown optimizer %q (valid: sgd, adam)", c.Optimizer)
