@@ -133,10 +133,16 @@ def main():
         seed = -1 if i % 2 == 0 else 20 + i
         cases.append(case(f"default_{i}_{'siamese' if seed >= 0 else 'per_sample'}", x,
                           "color_crop_cutout_flip_scale_rotate", seed, 500 + i))
+    # Non-square images: where align_corners matters for scale and rotate.
+    for i, op in enumerate(["scale", "rotate", "crop", "cutout"]):
+        g = torch.Generator().manual_seed(600 + i)
+        x = torch.round(torch.randn(2, 3, 12, 20, generator=g) * 64) / 64
+        cases.append(case(f"{op}_12x20_per_sample", x, op, -1, 700 + i))
     fixture.write("dsa_diffaugment", "DatasetCondensation/utils.py:DiffAugment (ParamDiffAug, aug_mode 'S')",
                   "tools/parity/gen_dsa.py",
                   "DiffAugment with the default strategy color_crop_cutout_flip_scale_rotate: one op drawn per "
-                  "call (draw.op_index indexes the strategy), per sample and siamese; see dsa_ops for the rest.",
+                  "call (draw.op_index indexes the strategy), per sample and siamese; and scale, rotate, crop, cutout "
+                  "alone on non-square 2x3x12x20 images; see dsa_ops for the rest.",
                   cases)
 
 
