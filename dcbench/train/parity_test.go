@@ -26,7 +26,11 @@ func parityTrainer(t *testing.T, c *parity.Case, epochs, batch, depth int) *Trai
 	if depth == 1 {
 		classes = 2
 	}
-	cfg := Config{Model: "convnet", Epochs: epochs, BatchSize: batch, DType: dtypes.Float64,
+	opt := "sgd"
+	if o, ok := c.Params["optimizer"].(string); ok {
+		opt = o
+	}
+	cfg := Config{Model: "convnet", Epochs: epochs, BatchSize: batch, DType: dtypes.Float64, Optimizer: opt,
 		ModelParams: map[string]any{models.ParamConvNetWidth: 8, models.ParamConvNetDepth: depth,
 			models.ParamConvNetNorm: norm}}
 	tr, err := New(backend, cfg, classes, 32, 32, 3, nil, nil)
@@ -63,14 +67,28 @@ func setWeights(t *testing.T, ctx *context.Context, c *parity.Case, prefix strin
 // compareWeights checks every network variable of tr against the case's "final." arrays.
 func compareWeights(t *testing.T, tr *Trainer, c *parity.Case, depth, side int, tol float64) {
 	t.Helper()
-	worst := 0.0
+	worst, worstNoise := 0.0, 0.0
+	// With Adam, a conv bias followed by a norm layer has an analytically zero gradient: its
+	// updates are rounding noise divided by (|noise| + 1e-8), which differs between any two
+	// implementations. Those biases (and batchnorm's running mean, which carries them) stay
+	// within ~1e-9 of their start in both; they are compared at 1e-7.
+	noisy := func(scope, name string) bool {
+		return tr.Config().Optimizer == "adam" && c.Params["norm"] != "none" &&
+			(strings.HasPrefix(scope, "conv") && name == "biases" || name == "running_mean")
+	}
 	check := func(scope, name string, want parity.Array) {
 		v := tr.Context().GetVariableByScopeAndName("/"+modelScope+"/convnet/"+scope, name)
 		if v == nil {
 			t.Fatalf("no variable %s/%s", scope, name)
 		}
 		got := tensors.MustCopyFlatData[float64](v.MustValue())
-		worst = max(worst, parity.MaxRelErr(got, want.Data))
+		e := parity.MaxRelErr(got, want.Data)
+		if noisy(scope, name) {
+			worstNoise = max(worstNoise, e)
+			parity.Close(t, scope+"/"+name, got, want.Data, 1e-7)
+			return
+		}
+		worst = max(worst, e)
 		parity.Close(t, scope+"/"+name, got, want.Data, tol)
 	}
 	for d := 0; d < depth; d++ {
@@ -85,7 +103,7 @@ func compareWeights(t *testing.T, tr *Trainer, c *parity.Case, depth, side int, 
 	}
 	check("classifier", "weights", parity.LinearCHWToDenseHWC(c.Array(t, "final.classifier.weight"), 8, side, side))
 	check("classifier", "biases", c.Array(t, "final.classifier.bias"))
-	t.Logf("weights after training: max rel err %.3g", worst)
+	t.Logf("weights after training: max rel err %.3g (Adam's zero-gradient conv biases: %.3g)", worst, worstNoise)
 }
 
 // fixtureData is the case's images (NHWC float32: they are on a 1/64 grid, exact) and labels.
@@ -123,15 +141,19 @@ func momentumFresh(tr *Trainer) bool {
 }
 
 // TestEvaluationTrainingParity checks evaluation training against the reference in float64
-// (fixture evaltrain, tools/parity/gen_train.py): SGD steps from given weights on a given
+// (fixtures evaltrain and evaltrain_dcbench, tools/parity/gen_train.py): SGD steps from given weights on a given
 // batch (losses and weights), evaluate_synset end to end with the recorded batch order, and
 // the learning rate and optimiser re-creation at every step of the 300- and 1000-epoch
-// schedules.
+// schedules; and DC-Bench's evaluator with SGD and with Adam (lr 0.003, no weight decay, no
+// decay), defaults of Config with Optimizer "adam".
 func TestEvaluationTrainingParity(t *testing.T) {
 	const tol = 1e-9
-	fx := parity.Load(t, "evaltrain")
-	for i := range fx.Cases {
-		c := &fx.Cases[i]
+	var cases []parity.Case
+	for _, name := range []string{"evaltrain", "evaltrain_dcbench"} {
+		cases = append(cases, parity.Load(t, name).Cases...)
+	}
+	for i := range cases {
+		c := &cases[i]
 		t.Run(c.Name, func(t *testing.T) {
 			switch c.String(t, "kind") {
 			case "steps":

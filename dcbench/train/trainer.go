@@ -219,7 +219,7 @@ type EpochFunc func(epoch, total int, loss float64)
 
 // Fit trains the network on train (normalised images) following the reference schedule:
 // Epochs+1 passes of shuffled batches, the learning rate ×0.1 (and a fresh optimiser state)
-// after pass Epochs/2+1. It stops with ctx's error when ctx is cancelled (checked between
+// after pass Epochs/2+1 (SGD; Adam only with Config.AdamDecay). It stops with ctx's error when ctx is cancelled (checked between
 // batches); ctx may be nil.
 func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch EpochFunc) error {
 	if err := t.checkData(train); err != nil {
@@ -260,7 +260,7 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 			lossSum += loss
 			batches++
 		}
-		if ep == t.cfg.DecayEpoch() { // the reference: `if ep in lr_schedule`, 0-based ep
+		if ep == t.cfg.DecayEpoch() && t.cfg.Decays() { // the reference: `if ep in lr_schedule`, 0-based ep
 			t.lr *= 0.1
 			if err := t.resetOptimizer(); err != nil {
 				return err

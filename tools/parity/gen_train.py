@@ -162,5 +162,82 @@ def main():
                   cases)
 
 
+def evaluator_utils():
+    """DC-Bench's evaluator utilities (dcbench-evaluator_utils.py) from a temporary copy with
+    the scipy import of torch >= 1.13's scipy and stub data_loader modules (the data loaders
+    are not part of the oracle and are not used here)."""
+    import importlib.util
+    import logging
+    import os
+    import sys
+    src = open(os.path.join(fixture.ORACLE, "dcbench-evaluator_utils.py")).read()
+    src = src.replace("scipy.ndimage.interpolation", "scipy.ndimage")
+    path = os.path.join(fixture.oracle_path(), "dcbench_evaluator_utils.py")
+    open(path, "w").write(src)
+    pkg = types.ModuleType("data_loader")
+    sys.modules["data_loader"] = pkg
+    for mod, cls in [("dc", "DCDataLoader"), ("dm", "DMDataLoader"), ("dsa", "DSADataLoader"),
+                     ("tm", "TMDataLoader"), ("kip", "KIPDataLoader"), ("random", "RandomDataLoader"),
+                     ("kmeans", "KMeansDataLoader")]:
+        m = types.ModuleType(f"data_loader.{mod}_data_loader")
+        setattr(m, cls, type(cls, (), {}))
+        sys.modules[m.__name__] = m
+    spec = importlib.util.spec_from_file_location("dcbench_evaluator_utils", path)
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    logging.disable(logging.CRITICAL)
+    return ev, logging
+
+
+def main_evaluator():
+    """DC-Bench's evaluate_synset with --optimizer adam and sgd: final weights, and lr and
+    optimizer freshness at every step (Adam: lr 0.003 whatever lr_net, no weight decay, no
+    decay, never re-created)."""
+    ev, logging = evaluator_utils()
+    cases = []
+    for i, (opt, norm, epochs) in enumerate([("adam", "instancenorm", 4), ("adam", "batchnorm", 5),
+                                              ("sgd", "instancenorm", 4)]):
+        net = make_net(70 + i, norm)
+        x, y = data(80 + i, 6, 3)
+        arrays = {"x": fixture.arr(x), "y": fixture.arr(y)}
+        arrays.update(net_arrays(net, "init."))
+        PERMS.clear()
+        STEPS.clear()
+        ADAM_STEPS.clear()
+        torch.manual_seed(90 + i)
+        args = args_for(epochs, 4)
+        args.optimizer, args.eval_gap, args.aug = opt, 1001, ""
+        test = RecordingLoader(torch.utils.data.TensorDataset(x, y), batch_size=6)
+        net, _, _ = ev.EvaluatorUtils.evaluate_synset(0, net, x, y, test, args, logging)
+        arrays.update(net_arrays(net, "final."))
+        arrays["perms"] = fixture.arr(torch.tensor(PERMS))
+        steps = ADAM_STEPS if opt == "adam" else STEPS
+        arrays["step_lr"] = fixture.arr(torch.tensor([s[0] for s in steps]))
+        arrays["step_fresh"] = fixture.arr(torch.tensor([float(s[1]) for s in steps]))
+        cases.append({"name": f"dcbench_{opt}_e{epochs}_{norm}", "params": {
+            "kind": "evaluate_synset", "optimizer": opt, "norm": norm, "epochs": epochs, "lr_net": 0.01,
+            "batch": 4}, "arrays": arrays})
+    fixture.write("evaltrain_dcbench", "dcbench-evaluator_utils.py:EvaluatorUtils.evaluate_synset, epoch",
+                  "tools/parity/gen_train.py",
+                  "DC-Bench's evaluator with --optimizer adam / sgd (lr_net 0.01, no augmentation), ConvNet depth 2 "
+                  "width 8 as evaltrain; perms: the recorded per-pass shuffles; step_lr/step_fresh as evaltrain. "
+                  "Harness as evaltrain, plus stub data_loader modules and scipy.ndimage in a temporary copy.",
+                  cases)
+
+
+ADAM_STEPS = []
+_adam_step = torch.optim.Adam.step
+
+
+def recording_adam_step(self, *a, **k):
+    fresh = all(len(self.state[p]) == 0 for g in self.param_groups for p in g["params"])
+    ADAM_STEPS.append((self.param_groups[0]["lr"], fresh))
+    return _adam_step(self, *a, **k)
+
+
+torch.optim.Adam.step = recording_adam_step
+
+
 if __name__ == "__main__":
     main()
+    main_evaluator()
