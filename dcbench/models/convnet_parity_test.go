@@ -62,9 +62,10 @@ func TestConvNetParity(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			ctx, x, side, width := convNetFromFixture(t, c)
 			k := c.Int(t, "classes")
+			training := true
 			run := func(fn func(ctx *context.Context, x *Node) *Node) []float64 {
 				exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, x *Node) *Node {
-					ctx.SetTraining(x.Graph(), true)
+					ctx.SetTraining(x.Graph(), training)
 					return fn(ctx, x)
 				})
 				if err != nil {
@@ -95,6 +96,28 @@ func TestConvNetParity(t *testing.T) {
 					}
 				}
 			}
+			// Evaluation mode, after the two training passes (batchnorm: running statistics).
+			training = false
+			eval := run(func(ctx *context.Context, x *Node) *Node { return ConvNet(ctx, x, k) })
+			parity.Close(t, "logits in evaluation mode", eval, c.Array(t, "logits_eval").Data, tol)
 		})
+	}
+}
+
+// TestConvNetDefaultSetting checks DefaultConvNet against the reference's
+// get_default_convnet_setting (fixture convnet_default), which get_network uses for "ConvNet".
+func TestConvNetDefaultSetting(t *testing.T) {
+	c := &parity.Load(t, "convnet_default").Cases[0]
+	want := ConvNetConfig{Width: c.Int(t, "width"), Depth: c.Int(t, "depth"), Norm: c.String(t, "norm"),
+		Activation: c.String(t, "act"), Pool: c.String(t, "pooling")}
+	if DefaultConvNet != want {
+		t.Errorf("DefaultConvNet = %+v, reference %+v", DefaultConvNet, want)
+	}
+	m, err := Get("convnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ConvNetConfigFrom(m.Scope(context.New())); got != want {
+		t.Errorf("registry convnet = %+v, reference %+v", got, want)
 	}
 }

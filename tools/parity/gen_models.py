@@ -66,6 +66,10 @@ def main():
             if isinstance(m, torch.nn.BatchNorm2d):
                 arrays[f"norm{d}.running_mean"] = fixture.arr(m.running_mean)
                 arrays[f"norm{d}.running_var"] = fixture.arr(m.running_var)
+        # Evaluation mode (the reference's test epoch): batchnorm on those running statistics.
+        net.eval()
+        with torch.no_grad():
+            arrays["logits_eval"] = fixture.arr(net(x))
         cases.append({"name": name, "params": {
             "channel": ch, "size": size, "classes": k, "width": width, "depth": depth,
             "act": act, "norm": norm, "pooling": pool}, "arrays": arrays})
@@ -73,9 +77,16 @@ def main():
                   "tools/parity/gen_models.py",
                   "ConvNet(channel, classes, width, depth, act, norm, pooling, im_size) in train mode "
                   "(batchnorm uses batch statistics; running stats after two passes, momentum 0.1, "
-                  "unbiased variance); inputs on a 1/64 grid, weights on a 1/1024 grid; norm affine parameters drawn U(0.5,1.5)/U(-0.5,0.5). "
+                  "unbiased variance); logits_eval: net.eval() logits after them; inputs on a 1/64 grid, weights on a 1/1024 grid; norm affine parameters drawn U(0.5,1.5)/U(-0.5,0.5). "
                   "x is NCHW, conv weights OIHW, classifier weight [classes, C*H*W] over the NCHW flatten.",
                   cases)
+    import utils  # noqa: E402
+    w, d, act, norm, pool = utils.get_default_convnet_setting()
+    fixture.write("convnet_default", "DatasetCondensation/utils.py:get_default_convnet_setting",
+                  "tools/parity/gen_models.py",
+                  "The ConvNet settings get_network uses for 'ConvNet' (and, but for the named change, its variants).",
+                  [{"name": "get_default_convnet_setting", "params": {
+                      "width": w, "depth": d, "act": act, "norm": norm, "pooling": pool}, "arrays": {}}])
 
 
 if __name__ == "__main__":
