@@ -1,7 +1,6 @@
 package models
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,11 +11,20 @@ import (
 	"github.com/dcbench/dcbench/dcbench/internal/parity"
 )
 
-// zooFormula is the weight and image formula of tools/parity/gen_zoo.py: entry k, flat index j.
+// zooUniform is the uniform of tools/parity/gen_zoo.py: splitmix64 of key·2³² + j, top 53 bits.
+func zooUniform(key uint64, j int) float64 {
+	z := key<<32 + uint64(j) + 0x9E3779B97F4A7C15
+	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+	z = (z ^ z>>27) * 0x94D049BB133111EB
+	z ^= z >> 31
+	return float64(z>>11) * 0x1p-53
+}
+
+// zooFormula is the weight formula of tools/parity/gen_zoo.py: entry k, flat index j.
 func zooFormula(k, n int, offset, scale float64) []float64 {
 	out := make([]float64, n)
 	for j := range out {
-		out[j] = offset + scale*math.Sin(0.37*float64(j)+1.1*float64(k)+0.3)
+		out[j] = offset + scale*(2*zooUniform(uint64(k), j)-1)
 	}
 	return out
 }
@@ -28,7 +36,7 @@ func zooImage(shape []int) parity.Array {
 	}
 	a := parity.Array{Shape: shape, Data: make([]float64, n)}
 	for j := range a.Data {
-		a.Data[j] = 1.5*math.Sin(0.11*float64(j)) + 0.3*math.Cos(0.017*float64(j))
+		a.Data[j] = (2*zooUniform(1000003, j) - 1) * 2
 	}
 	return a
 }

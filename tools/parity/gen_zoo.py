@@ -3,11 +3,13 @@ AlexNet, AlexNetBN, VGG11, VGG11BN, ResNet18, ResNet18BN), the architectures of 
 transferability experiments: logits and embed in float64, train mode, for 2 images.
 
 Their weights are too many to commit, so weights and images are given by a formula both sides
-compute: entry k of the state_dict (in order), flat index j (PyTorch layout),
-    value = offset + scale * sin(0.37 j + 1.1 k + 0.3)
-with scale 1/sqrt(fan_in) for conv/linear weights and biases, and offset 1, scale 0.2 for norm
-weights, offset 0, scale 0.1 for norm biases; the NCHW images are 1.5 sin(0.11 j + 0.2 n)... as
-written in `image` below. Each entry also names dcbench's variable and the layout conversion.
+compute exactly: entry k of the state_dict (in order), flat index j (PyTorch layout),
+    value = offset + scale * (2 u(k, j) - 1),  u = splitmix64(k·2^32 + j) / 2^64 (top 53 bits)
+with scale 1/sqrt(fan_in) for conv/linear weights and biases (PyTorch's init distribution), and
+offset 1, scale 0.2 for norm weights, offset 0, scale 0.1 for norm biases; the NCHW images are
+2 (2 u(1000003, j) - 1). (A smooth formula such as a sine made the deep networks ill-conditioned:
+1e-15 input noise moved ResNet50's logits by 1e-7.) Each entry also names dcbench's variable and
+the layout conversion.
 
 Writes dcbench/internal/parity/testdata/zoo.json. Run:
     nice -n 19 /usr/bin/python3 tools/parity/gen_zoo.py
@@ -15,6 +17,7 @@ Writes dcbench/internal/parity/testdata/zoo.json. Run:
 
 import math
 
+import numpy as np
 import torch
 
 import fixture
@@ -26,15 +29,23 @@ torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
 
 
+def uniform(key, n):
+    """n uniforms in [0, 1): splitmix64 of key·2^32 + j, top 53 bits (exact integer arithmetic,
+    so Go computes the very same numbers)."""
+    with np.errstate(over="ignore"):
+        z = np.arange(n, dtype=np.uint64) + np.uint64(key << 32) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return torch.from_numpy((z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53)
+
+
 def formula(k, n, offset, scale):
-    j = torch.arange(n, dtype=torch.float64)
-    return offset + scale * torch.sin(0.37 * j + 1.1 * k + 0.3)
+    return offset + scale * (2 * uniform(k, n) - 1)
 
 
 def image(shape):
-    n = math.prod(shape)
-    j = torch.arange(n, dtype=torch.float64)
-    return (1.5 * torch.sin(0.11 * j) + 0.3 * torch.cos(0.017 * j)).reshape(shape)
+    return (2 * uniform(1000003, math.prod(shape)) - 1).reshape(shape) * 2
 
 
 def mapping(model, net, channel, size):
@@ -79,7 +90,7 @@ def mapping(model, net, channel, size):
             conv(c, f"conv{ic}")
             norm(n, f"norm{ic}")
         linear("classifier", "classifier")
-    elif model.startswith("resnet18"):
+    elif model.startswith("resnet"):
         for name in convs + norms:
             ours = name.replace("bn", "norm").replace("shortcut.0", "shortcut_conv").replace("shortcut.1", "shortcut_norm")
             parts = ours.split(".")
@@ -95,7 +106,8 @@ def mapping(model, net, channel, size):
 
 
 MODELS = [("mlp", "MLP"), ("lenet", "LeNet"), ("alexnet", "AlexNet"), ("alexnetbn", "AlexNetBN"),
-          ("vgg11", "VGG11"), ("vgg11bn", "VGG11BN"), ("resnet18", "ResNet18"), ("resnet18bn", "ResNet18BN")]
+          ("vgg11", "VGG11"), ("vgg11bn", "VGG11BN"), ("resnet18", "ResNet18"), ("resnet18bn", "ResNet18BN"),
+          ("resnet50", "ResNet50")]  # ResNet50: the Bottleneck blocks of ResNet152 at a third of the cost
 
 
 def main():
@@ -138,7 +150,7 @@ def main():
                 "model": model, "reference": ref, "channel": channel, "size": size, "classes": classes,
                 "entries": entries}, "arrays": arrays})
     fixture.write("zoo", "DatasetCondensation/networks.py:MLP, LeNet, AlexNet, AlexNetBN, VGG11, VGG11BN, "
-                  "ResNet18, ResNet18BN (forward, embed)", "tools/parity/gen_zoo.py",
+                  "ResNet18, ResNet18BN, ResNet50 (forward, embed)", "tools/parity/gen_zoo.py",
                   "Train mode (batchnorm on batch statistics), 2 images, 10 classes. Weights and images by "
                   "formula (see the generator's doc): params.entries lists each state_dict entry with k, "
                   "offset, scale, shape (PyTorch layout), dcbench's variable and the layout conversion.",
