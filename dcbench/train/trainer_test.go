@@ -145,8 +145,8 @@ func TestSchedule(t *testing.T) {
 	if a := (Config{Augment: "dsa"}).Defaults(); a.Epochs != 1000 {
 		t.Errorf("with augmentation epochs = %d, want 1000", a.Epochs)
 	}
-	if a := (Config{Optimizer: "adam"}).Defaults(); a.LR != 0.001 {
-		t.Errorf("adam lr = %g, want 0.001", a.LR)
+	if a := (Config{Optimizer: "adam"}).Defaults(); a.LR != 0.003 || a.WeightDecay != 0 || a.Decays() {
+		t.Errorf("adam lr = %g, weight decay %g, decays %v; want DC-Bench's evaluator: 0.003, 0, false", a.LR, a.WeightDecay, a.Decays())
 	}
 	_ = math.Pi
 }
