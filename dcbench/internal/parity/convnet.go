@@ -67,11 +67,9 @@ func SetConvNetFeatures(t testing.TB, ctx *context.Context, c *Case, prefix stri
 	var idx []int
 	for name := range c.Arrays {
 		if rest, ok := strings.CutPrefix(name, prefix); ok && strings.HasSuffix(rest, ".weight") {
-			i, err := strconv.Atoi(strings.TrimSuffix(rest, ".weight"))
-			if err != nil {
-				t.Fatalf("parity case %q: array %q is no layer weight", c.Name, name)
+			if i, err := strconv.Atoi(strings.TrimSuffix(rest, ".weight")); err == nil {
+				idx = append(idx, i) // others (classifier.weight) are not feature layers
 			}
-			idx = append(idx, i)
 		}
 	}
 	sort.Ints(idx)
@@ -94,4 +92,31 @@ func SetConvNetFeatures(t testing.TB, ctx *context.Context, c *Case, prefix stri
 		}
 	}
 	return block + 1
+}
+
+// SetClassifier creates in ctx (the model scope) the float64 variables classifier/weights
+// [H·W·C, out] and classifier/biases of dcbench's ConvNet from the reference's Linear weight
+// [out, C·H·W] and bias (arrays prefix+"weight", prefix+"bias"): the reference flattens its
+// NCHW feature map, dcbench its NHWC one, so the weight's columns are permuted. c, h, w are
+// the final feature map's dimensions.
+func SetClassifier(t testing.TB, ctx *context.Context, cs *Case, prefix string, c, h, w int) {
+	t.Helper()
+	wt, b := cs.Array(t, prefix+"weight"), cs.Array(t, prefix+"bias")
+	out := wt.Shape[0]
+	if wt.Shape[1] != c*h*w {
+		t.Fatalf("parity case %q: classifier weight %v for a %dx%dx%d feature map", cs.Name, wt.Shape, h, w, c)
+	}
+	v := make([]float64, len(wt.Data))
+	for o := 0; o < out; o++ {
+		for ch := 0; ch < c; ch++ {
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					v[((y*w+x)*c+ch)*out+o] = wt.Data[o*c*h*w+(ch*h+y)*w+x]
+				}
+			}
+		}
+	}
+	s := ctx.In("classifier")
+	s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(v, c*h*w, out))
+	s.VariableWithValue("biases", tensors.FromFlatDataAndDimensions(append([]float64(nil), b.Data...), b.Shape...))
 }
