@@ -3,8 +3,8 @@ package gm
 import (
 	"testing"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -101,6 +101,52 @@ func TestParityMatch(t *testing.T) {
 				parity.MaxRelErr(dists, c.Array(t, "class_dist").Data),
 				parity.MaxRelErr([]float64{loss}, c.Array(t, "loss").Data),
 				parity.MaxRelErr(grad, c.Array(t, "grad_syn").Data))
+		})
+	}
+}
+
+// TestParityInnerStep checks one inner-loop update of the network (sgdStep at the reference's
+// lr_net, no momentum) on all synthetic images of a gm fixture case: the loss before the step
+// and every weight after it, against main.py's optimizer_net step (tools/parity/gen_gm.py).
+func TestParityInnerStep(t *testing.T) {
+	f := parity.Load(t, "gm")
+	for _, c := range f.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			k, ipc := c.Int(t, "classes"), c.Int(t, "ipc")
+			m, ctx, h, w, ch := parityMatcher(t, &c)
+			labels := make([]int32, k*ipc)
+			for i := range labels {
+				labels[i] = int32(i / ipc)
+			}
+			exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, x, lab *Node) *Node {
+				ctx.SetTraining(x.Graph(), true)
+				return m.sgdStep(ctx, x, lab, c.Float(t, "lr_net"))
+			})
+			syn := c.Array(t, "syn")
+			out := exec.MustExec(tensors.FromFlatDataAndDimensions(parity.NCHWToNHWC(syn), k*ipc, h, w, ch), labels)
+			parity.Close(t, "inner loss", []float64{tensors.ToScalar[float64](out[0])}, c.Array(t, "inner_loss").Data, 1e-9)
+
+			// The reference's weights after the step, in dcbench's layout, in a second context.
+			want := context.New()
+			wantScope := m.model.Scope(want.InAbsPath(netScope))
+			parity.SetConvNetFeatures(t, wantScope, &c, "after.")
+			fh, fw := h, w
+			if c.String(t, "pooling") != "none" {
+				fh, fw = h>>c.Int(t, "depth"), w>>c.Int(t, "depth")
+			}
+			parity.SetClassifier(t, wantScope, &c, "after.classifier.", c.Int(t, "width"), fh, fw)
+			worst := 0.0
+			for _, v := range m.netVars {
+				wv := want.GetVariableByScopeAndName(v.Scope(), v.Name())
+				if wv == nil {
+					t.Fatalf("no reference value for %s", v.ScopeAndName())
+				}
+				got := tensors.MustCopyFlatData[float64](v.MustValue())
+				ref := tensors.MustCopyFlatData[float64](wv.MustValue())
+				parity.Close(t, v.ScopeAndName(), got, ref, 1e-9)
+				worst = max(worst, parity.MaxRelErr(got, ref))
+			}
+			t.Logf("%d tensors after the step: max rel err %.2g", len(m.netVars), worst)
 		})
 	}
 }
