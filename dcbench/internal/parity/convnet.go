@@ -94,18 +94,10 @@ func SetConvNetFeatures(t testing.TB, ctx *context.Context, c *Case, prefix stri
 	return block + 1
 }
 
-// SetClassifier creates in ctx (the model scope) the float64 variables classifier/weights
-// [H·W·C, out] and classifier/biases of dcbench's ConvNet from the reference's Linear weight
-// [out, C·H·W] and bias (arrays prefix+"weight", prefix+"bias"): the reference flattens its
-// NCHW feature map, dcbench its NHWC one, so the weight's columns are permuted. c, h, w are
-// the final feature map's dimensions.
-func SetClassifier(t testing.TB, ctx *context.Context, cs *Case, prefix string, c, h, w int) {
-	t.Helper()
-	wt, b := cs.Array(t, prefix+"weight"), cs.Array(t, prefix+"bias")
+// LinearToNHWC converts the reference's Linear weight wt [out, C·H·W] (over PyTorch's NCHW
+// flattening of a c×h×w feature map) to dcbench's dense weight [H·W·C, out] (NHWC flattening).
+func LinearToNHWC(wt Array, c, h, w int) []float64 {
 	out := wt.Shape[0]
-	if wt.Shape[1] != c*h*w {
-		t.Fatalf("parity case %q: classifier weight %v for a %dx%dx%d feature map", cs.Name, wt.Shape, h, w, c)
-	}
 	v := make([]float64, len(wt.Data))
 	for o := 0; o < out; o++ {
 		for ch := 0; ch < c; ch++ {
@@ -116,7 +108,20 @@ func SetClassifier(t testing.TB, ctx *context.Context, cs *Case, prefix string, 
 			}
 		}
 	}
+	return v
+}
+
+// SetClassifier creates in ctx (the model scope) the float64 variables classifier/weights
+// [H·W·C, out] and classifier/biases of dcbench's ConvNet from the reference's Linear weight
+// [out, C·H·W] and bias (arrays prefix+"weight", prefix+"bias"), through LinearToNHWC. c, h,
+// w are the final feature map's dimensions.
+func SetClassifier(t testing.TB, ctx *context.Context, cs *Case, prefix string, c, h, w int) {
+	t.Helper()
+	wt, b := cs.Array(t, prefix+"weight"), cs.Array(t, prefix+"bias")
+	if wt.Shape[1] != c*h*w {
+		t.Fatalf("parity case %q: classifier weight %v for a %dx%dx%d feature map", cs.Name, wt.Shape, h, w, c)
+	}
 	s := ctx.In("classifier")
-	s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(v, c*h*w, out))
+	s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(LinearToNHWC(wt, c, h, w), c*h*w, wt.Shape[0]))
 	s.VariableWithValue("biases", tensors.FromFlatDataAndDimensions(append([]float64(nil), b.Data...), b.Shape...))
 }
