@@ -1,0 +1,48 @@
+package sweep
+
+import "testing"
+
+func TestWithProfile(t *testing.T) {
+	for _, tc := range []struct {
+		preset, method string
+		ipc, runs      int
+	}{
+		{"table4", "random", 1, 5}, // five augmentations, one seed
+		{"table5", "random", 1, 5}, // five models
+		{"table9", "kcenter", 1, 2},
+		{"fig6", "dc", 1, 3},
+		{"fig8", "random", 10, 1},
+	} {
+		p, err := Preset(tc.preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := WithProfile(p, ProfileQuick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs, err := q.Expand()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.preset, err)
+		}
+		if len(runs) != tc.runs {
+			t.Errorf("%s quick: %d runs, want %d", tc.preset, len(runs), tc.runs)
+		}
+		c := runs[0].Config
+		if c.Method != tc.method || c.IPC != tc.ipc || c.Dataset != "cifar10-embedded" || c.Epochs != 10 || c.TestN != 200 {
+			t.Errorf("%s quick: first run %+v", tc.preset, c)
+		}
+		if tc.method == "dc" && c.CondenseParams["iterations"] != 3 {
+			t.Errorf("%s quick: dc params %v, want 3 iterations", tc.preset, c.CondenseParams)
+		}
+		full, _ := WithProfile(p, ProfilePaper)
+		fr, _ := full.Expand()
+		pr, _ := p.Expand()
+		if len(fr) != len(pr) {
+			t.Errorf("%s paper: %d runs, want the preset's %d", tc.preset, len(fr), len(pr))
+		}
+	}
+	if _, err := WithProfile(&Spec{}, "fast"); err == nil || err.Error() != `unknown profile "fast" (valid: quick, paper)` {
+		t.Errorf("unknown profile: %v", err)
+	}
+}
