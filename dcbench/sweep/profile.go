@@ -26,7 +26,7 @@ var synthesis = []string{"dc", "dsa", "dm", "mtt", "kip"}
 
 // WithProfile returns s in profile name: "paper" (or "") is s as it is; "quick" is s with
 // every grid (its presets' and sub-grids', flattened) cut down to what a 2-core CPU runs in
-// minutes (see ProfileQuick). s is not changed.
+// minutes (see ProfileQuick), then what Override set on s. s is not changed.
 func WithProfile(s *Spec, name string) (*Spec, error) {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "", ProfilePaper:
@@ -80,5 +80,6 @@ func WithProfile(s *Spec, name string) (*Spec, error) {
 		q.MethodParams = mp
 		out.Grids = append(out.Grids, q)
 	}
+	out.override = s.override // fields set with Override (the command line) win over the profile
 	return out, nil
 }

@@ -46,3 +46,16 @@ func TestWithProfile(t *testing.T) {
 		t.Errorf("unknown profile: %v", err)
 	}
 }
+
+func TestWithProfileOverride(t *testing.T) {
+	p, _ := Preset("fig8")
+	Override(p, Spec{Epochs: 50})
+	q, err := WithProfile(p, ProfileQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := q.Expand()
+	if err != nil || len(runs) != 1 || runs[0].Config.Epochs != 50 {
+		t.Fatalf("quick with --epochs 50: %v, %+v", err, runs)
+	}
+}
