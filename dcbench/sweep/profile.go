@@ -10,7 +10,7 @@ import (
 // The profiles of an experiment (see WithProfile).
 const (
 	// ProfileQuick runs an appendix grid end to end in minutes on a 2-core CPU: the embedded
-	// CIFAR-10 subset, one method (Random where the grid has it), the grid's smallest IPC,
+	// CIFAR-10 subset, one method (Random where the grid has it; Table 8 and Fig. 7 keep a few), the grid's smallest IPC (Table 6: 1 and 10),
 	// one seed, 10 epochs, 200 test images, 3 iterations of the synthesis methods. Its
 	// numbers are not comparable with the paper's.
 	ProfileQuick = "quick"
@@ -23,6 +23,18 @@ func Profiles() []string { return []string{ProfileQuick, ProfilePaper} }
 
 // synthesis lists the methods that learn images by iterations (quick runs 3 of them).
 var synthesis = []string{"dc", "dsa", "dm", "mtt", "kip"}
+
+// quickGrids are the presets whose quick grid keeps more than one method or IPC: what the
+// experiment is about (Table 6: more than one IPC; Table 8: the cost of each synthesis
+// method; Fig. 7: selection against synthesis).
+var quickGrids = map[string]struct {
+	methods []string
+	ipc     IntList
+}{
+	"table6": {ipc: IntList{1, 10}},
+	"table8": {methods: []string{"kcenter", "dc", "dsa", "dm"}},
+	"fig7":   {methods: []string{"random", "kcenter", "dm"}, ipc: IntList{10}},
+}
 
 // WithProfile returns s in profile name: "paper" (or "") is s as it is; "quick" is s with
 // every grid (its presets' and sub-grids', flattened) cut down to what a 2-core CPU runs in
@@ -45,12 +57,18 @@ func WithProfile(s *Spec, name string) (*Spec, error) {
 		q := g.Spec
 		q.Datasets = StringList{"embedded"}
 		q.Data = nil
-		if slices.Contains(q.Methods, "random") {
+		x := quickGrids[q.Name]
+		switch {
+		case x.methods != nil:
+			q.Methods = slices.DeleteFunc(slices.Clone(q.Methods), func(m string) bool { return !slices.Contains(x.methods, m) })
+		case slices.Contains(q.Methods, "random"):
 			q.Methods = StringList{"random"}
-		} else if len(q.Methods) > 0 {
+		case len(q.Methods) > 0:
 			q.Methods = q.Methods[:1]
 		}
-		if len(q.IPC) > 0 {
+		if x.ipc != nil {
+			q.IPC = slices.Clone(x.ipc)
+		} else if len(q.IPC) > 0 {
 			q.IPC = IntList{slices.Min(q.IPC)}
 		}
 		if q.Kind == "cost" {

@@ -12,6 +12,8 @@ func TestWithProfile(t *testing.T) {
 		{"table9", "kcenter", 1, 2},
 		{"fig6", "dc", 1, 3},
 		{"fig8", "random", 10, 1},
+		{"table6", "random", 1, 2}, // IPC 1 and 10
+		{"fig7", "random", 10, 3},  // random, kcenter, dm
 	} {
 		p, err := Preset(tc.preset)
 		if err != nil {
@@ -41,6 +43,12 @@ func TestWithProfile(t *testing.T) {
 		if len(fr) != len(pr) {
 			t.Errorf("%s paper: %d runs, want the preset's %d", tc.preset, len(fr), len(pr))
 		}
+	}
+	p, _ := Preset("table8")
+	q, _ := WithProfile(p, ProfileQuick)
+	runs, err := q.Expand()
+	if err != nil || len(runs) != 4 || runs[0].Config.Kind != "cost" || runs[1].Config.CondenseParams["iterations"] != 3 {
+		t.Errorf("table8 quick: %v, %+v", err, runs)
 	}
 	if _, err := WithProfile(&Spec{}, "fast"); err == nil || err.Error() != `unknown profile "fast" (valid: quick, paper)` {
 		t.Errorf("unknown profile: %v", err)
