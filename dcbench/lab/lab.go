@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -188,4 +189,25 @@ func (e *Experiment) SetPath(name string) string {
 	dir := filepath.Join(e.Dir, "notebook-sets")
 	_ = os.MkdirAll(dir, 0o755)
 	return filepath.Join(dir, name+".dcb")
+}
+
+// CondenseOptions are the condensation settings of the experiment's first run (method, IPC,
+// seed, params), for the cell that condenses one set with dcbench.Condense.
+func (e *Experiment) CondenseOptions() dcbench.CondenseOptions {
+	if len(e.Runs) == 0 {
+		return dcbench.CondenseOptions{}
+	}
+	c := e.Runs[0].Config
+	return dcbench.CondenseOptions{Method: c.Method, IPC: c.IPC, Seed: c.CondenseSeed, Params: c.CondenseParams, Source: c.Dataset}
+}
+
+// Models lists the evaluation models of the grid, in grid order.
+func (e *Experiment) Models() []string {
+	var out []string
+	for _, r := range e.Runs {
+		if m := r.Config.Model; m != "" && !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
