@@ -49,31 +49,49 @@ func Chart(rep *results.Report, title string) kernelext.BarChart {
 	c := kernelext.BarChart{Title: title, YLabel: "test accuracy (%)"}
 	ours := kernelext.BarSeries{Name: "ours"}
 	paper := kernelext.BarSeries{Name: "paper"}
+	var ms []results.Measure
+	methods, ipcs, keys := map[string]bool{}, map[int]bool{}, map[string]bool{}
 	for _, t := range rep.Tables {
 		if t.ID == results.TableCost {
 			c.YLabel = "seconds per iteration"
 		}
 		for _, m := range t.Measures {
-			if !m.Stat.Ran() && m.Paper == nil {
-				continue
+			if m.Stat.Ran() || m.Paper != nil {
+				ms = append(ms, m)
+				methods[m.Method], ipcs[m.IPC], keys[m.Key] = true, true, true
 			}
-			label := fmt.Sprintf("%s %d", m.Method, m.IPC)
-			if m.Key != "" && !strings.EqualFold(m.Key, "accuracy") {
-				label += " " + m.Key
-			}
-			c.Categories = append(c.Categories, label)
-			o, p := math.NaN(), math.NaN()
-			if m.Stat.Ran() {
-				o = m.Stat.Mean
-			}
-			if m.Paper != nil {
-				p = m.Paper.Mean
-			}
-			ours.Values, paper.Values = append(ours.Values, o), append(paper.Values, p)
+		}
+	}
+	// A category names only what varies: the method, the IPC, the column.
+	for _, m := range ms {
+		var parts []string
+		if len(methods) > 1 {
+			parts = append(parts, m.Method)
+		}
+		if len(ipcs) > 1 {
+			parts = append(parts, fmt.Sprint("IPC ", m.IPC))
+		}
+		if len(keys) > 1 || len(parts) == 0 {
+			parts = append(parts, m.Key)
+		}
+		c.Categories = append(c.Categories, strings.Join(parts, " "))
+		o, p := math.NaN(), math.NaN()
+		if m.Stat.Ran() {
+			o = m.Stat.Mean
+		}
+		if m.Paper != nil {
+			p = m.Paper.Mean
+		}
+		ours.Values, paper.Values = append(ours.Values, o), append(paper.Values, p)
+	}
+	if len(methods) == 1 && len(ms) > 0 {
+		c.XLabel = ms[0].Method
+		if len(ipcs) == 1 {
+			c.XLabel += fmt.Sprint(", IPC ", ms[0].IPC)
 		}
 	}
 	c.Series = []kernelext.BarSeries{ours, paper}
-	c.Width = max(640, 70*len(c.Categories))
+	c.Width = max(640, 90*len(c.Categories))
 	return c
 }
 
