@@ -10,7 +10,7 @@ import (
 // The profiles of an experiment (see WithProfile).
 const (
 	// ProfileQuick runs an appendix grid end to end in minutes on a 2-core CPU: the embedded
-	// CIFAR-10 subset, one method (Random where the grid has it; Table 8 and Fig. 7 keep a few), the grid's smallest IPC (Table 6: 1 and 10),
+	// CIFAR-10 subset, one method (Random where the grid has it; Table 8 and Fig. 7 keep a few), the grid's smallest IPC (Table 6: 1 and 10), ConvNet, MLP and ResNet-18 of Table 5's models,
 	// one seed, 10 epochs, 200 test images, 3 iterations of the synthesis methods. Its
 	// numbers are not comparable with the paper's.
 	ProfileQuick = "quick"
@@ -28,9 +28,11 @@ var synthesis = []string{"dc", "dsa", "dm", "mtt", "kip"}
 // experiment is about (Table 6: more than one IPC; Table 8: the cost of each synthesis
 // method; Fig. 7: selection against synthesis).
 var quickGrids = map[string]struct {
-	methods []string
-	ipc     IntList
+	methods, models []string
+	ipc             IntList
 }{
+	"table5": {models: []string{"convnet", "mlp", "resnet18"}}, // ResNet-152 and ViT take minutes on a CPU
+	"fig5":   {models: []string{"convnet", "mlp", "resnet18"}},
 	"table6": {ipc: IntList{1, 10}},
 	"table8": {methods: []string{"kcenter", "dc", "dsa", "dm"}},
 	"fig7":   {methods: []string{"random", "kcenter", "dm"}, ipc: IntList{10}},
@@ -65,6 +67,9 @@ func WithProfile(s *Spec, name string) (*Spec, error) {
 			q.Methods = StringList{"random"}
 		case len(q.Methods) > 0:
 			q.Methods = q.Methods[:1]
+		}
+		if x.models != nil {
+			q.Models = slices.Clone(x.models)
 		}
 		if x.ipc != nil {
 			q.IPC = slices.Clone(x.ipc)

@@ -8,7 +8,7 @@ func TestWithProfile(t *testing.T) {
 		ipc, runs      int
 	}{
 		{"table4", "random", 1, 5}, // five augmentations, one seed
-		{"table5", "random", 1, 5}, // five models
+		{"table5", "random", 1, 3}, // ConvNet, MLP, ResNet-18
 		{"table9", "kcenter", 1, 2},
 		{"fig6", "dc", 1, 3},
 		{"fig8", "random", 10, 1},
