@@ -173,7 +173,7 @@ func cpuModel() string {
 }
 
 // Commit is the git commit of the dcbench checkout named by $DCBENCH_ROOT (set by
-// scripts/run-notebooks.sh), with "+dirty" for local changes, else the build's
+// scripts/run-notebooks.sh), with "+dirty" for local changes (but to notebooks), else the build's
 // (dcbench.Commit), else "".
 func Commit() string {
 	root := os.Getenv("DCBENCH_ROOT")
@@ -188,8 +188,13 @@ func Commit() string {
 		return dcbench.Commit()
 	}
 	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
-		c += "+dirty"
+	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(st)), "\n") {
+			if l != "" && !strings.HasSuffix(l, ".ipynb") { // the notebooks' own outputs are not code
+				c += "+dirty"
+				break
+			}
+		}
 	}
 	return c
 }
