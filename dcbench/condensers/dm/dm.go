@@ -149,7 +149,7 @@ func newIteration(req method.Request, s *synth.Set, model *models.Model, dsa *au
 		}
 		loss := Loss(ctx, func(x *Node) *Node { return embed(net, x) }, dsa, real, syn, jointReal(model, net))
 		s.Update(loss, syn)
-		return loss
+		return ConvertDType(loss, dtypes.Float32)
 	})
 	return it, err
 }
@@ -166,8 +166,8 @@ func (it *iteration) step(real []float32) (loss float64, err error) {
 // Loss is DM's objective in graph form: real is [K·B, H, W, C] (B real images per class,
 // class-major), syn[k] the images of class k [IPC, H, W, C]; for each class one DSA draw
 // from ctx's random number generator is applied to both (siamese; dsa nil for none), and the
-// loss is Σ_k ‖mean_b embed(real_k) − mean_i embed(syn_k)‖². The real embeddings carry no
-// gradient.
+// loss is Σ_k ‖mean_b embed(real_k) − mean_i embed(syn_k)‖², a scalar of the images' dtype.
+// The real embeddings carry no gradient.
 //
 // The synthetic images of all classes are embedded in one batch. The real ones are embedded
 // class by class, as the reference does for networks with per-sample normalisation (which
@@ -208,7 +208,7 @@ func Loss(ctx *context.Context, embed func(x *Node) *Node, dsa *augment.DSA, rea
 	fs := embed(concat(synAug))
 	ms := ReduceMean(Reshape(fs, k, ipc, -1), 1)
 	diff := Sub(mr, ms)
-	return ConvertDType(ReduceAllSum(Mul(diff, diff)), dtypes.Float32)
+	return ReduceAllSum(Mul(diff, diff))
 }
 
 // jointReal says whether the network normalises over the batch, so that the real images of

@@ -238,11 +238,18 @@ func (e *engine) innerGraph(ctx *context.Context, idx, labels *Node) *Node {
 	if e.dsa != nil {
 		x = e.dsa.Augment(ctx, x)
 	}
-	loss := nn.CrossEntropy(e.logits(ctx, x), labels)
-	params := paramNodes(g, e.netVars)
+	return e.sgdStep(ctx, x, labels, e.cfg.LRNet)
+}
+
+// sgdStep builds one plain-SGD step (no momentum or weight decay, as the reference's
+// optimizer_net) of the network on the batch x with labels, at learning rate lr, and returns
+// the loss before the step.
+func (m *matcher) sgdStep(ctx *context.Context, x, labels *Node, lr float64) *Node {
+	loss := nn.CrossEntropy(m.logits(ctx, x), labels)
+	params := paramNodes(x.Graph(), m.netVars)
 	grads := Gradient(loss, params...)
-	for i, v := range e.netVars {
-		v.SetValueGraph(Sub(params[i], MulScalar(grads[i], e.cfg.LRNet)))
+	for i, v := range m.netVars {
+		v.SetValueGraph(Sub(params[i], MulScalar(grads[i], lr)))
 	}
 	return loss
 }

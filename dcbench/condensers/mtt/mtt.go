@@ -224,9 +224,13 @@ func (MTT) Condense(req method.Request) (*datasets.Dataset, error) {
 	if buf.ZCA() != cfg.ZCA {
 		return nil, zcaMismatch(dir, buf.ZCA(), cfg, d.Name, req.IPC)
 	}
-	if cfg.MaxStartEpoch+cfg.ExpertEpochs > buf.Epochs() {
-		return nil, fmt.Errorf("params %s (%d) + %s (%d) exceed the %d epochs of the experts in %s",
-			ParamMaxStartEpoch, cfg.MaxStartEpoch, ParamExpertEpochs, cfg.ExpertEpochs, buf.Epochs(), dir)
+	// The start epoch t is drawn in [0, max_start_epoch) and the target is epoch t+M of a
+	// trajectory of Epochs+1 entries (epoch 0 the initialisation), as distill.py indexes
+	// expert_trajectory[start_epoch+expert_epochs]: the last start needs t+M ≤ Epochs.
+	if cfg.MaxStartEpoch-1+cfg.ExpertEpochs > buf.Epochs() {
+		return nil, fmt.Errorf("params %s (%d) + %s (%d) exceed the %d epochs of the experts in %s (the target epoch, up to %s-1+%s, must be at most %d)",
+			ParamMaxStartEpoch, cfg.MaxStartEpoch, ParamExpertEpochs, cfg.ExpertEpochs, buf.Epochs(), dir,
+			ParamMaxStartEpoch, ParamExpertEpochs, buf.Epochs())
 	}
 	dc := augment.DefaultConfig()
 	dc.Strategy = cfg.strategy

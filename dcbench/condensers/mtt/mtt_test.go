@@ -239,13 +239,18 @@ func TestCondense(t *testing.T) {
 		{"zca value", map[string]any{ParamZCA: "maybe"}, ParamZCA},
 		{"output", map[string]any{ParamOutput: "png"}, "param output"},
 		{"output zca without zca", map[string]any{ParamOutput: OutputZCA}, "needs zca=true"},
-		{"start too late", map[string]any{ParamMaxStartEpoch: 3}, "exceed"},
+		{"start too late", map[string]any{ParamMaxStartEpoch: 4}, "exceed"}, // 3 epochs: t ≤ 3, t+1 ≤ 3 needs t < 3
 		{"steps", map[string]any{ParamSynSteps: 0}, ParamSynSteps},
 		{"lr_lr", map[string]any{ParamLRLR: "fast"}, ParamLRLR},
 	} {
 		if _, err := run(tc.extra); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v (want an error mentioning %q)", tc.name, err, tc.want)
 		}
+	}
+	// The last valid start (t = 2 of 3 epochs, target epoch 3, the trajectory's last entry)
+	// is accepted, as distill.py accepts it.
+	if _, err := run(map[string]any{ParamMaxStartEpoch: 3, synth.ParamIterations: 1}); err != nil {
+		t.Errorf("max_start_epoch 3 with 3 expert epochs and expert_epochs 1: %v", err)
 	}
 	other := tinyData()
 	other.Classes = append(other.Classes, "d")
