@@ -16,6 +16,10 @@ func TestHostOpsParity(t *testing.T) {
 	for i := range fx.Cases {
 		c := &fx.Cases[i]
 		t.Run(c.Name, func(t *testing.T) {
+			if c.String(t, "kind") == "space" {
+				checkAugmentationSpace(t, c)
+				return
+			}
 			x := parity.NCHWToNHWC(parity.Array{Shape: append([]int{1}, c.Array(t, "x").Shape...), Data: c.Array(t, "x").Data})
 			h, w, ch := x.Shape[1], x.Shape[2], x.Shape[3]
 			im := newImage(h, w, ch, true)
@@ -67,5 +71,46 @@ func TestHostOpsParity(t *testing.T) {
 					diff, len(want), worst, at, im.pix[at], want[at])
 			}
 		})
+	}
+}
+
+// checkAugmentationSpace compares opMagnitude, bin by bin, with torchvision's magnitude tables
+// (torch.linspace in float32, to one float32 ulp) and their signedness.
+func checkAugmentationSpace(t *testing.T, c *parity.Case) {
+	bins, size := c.Int(t, "bins"), c.Int(t, "size")
+	signed := c.Params["signed"].(map[string]any)
+	for k, name := range hostOpNames {
+		want, ok := signed[name]
+		if !ok {
+			continue // Invert is not in RandAugment's space, Identity not in AutoAugment's
+		}
+		table, hasTable := c.Arrays[name]
+		var got []float64
+		for b := 0; b < bins; b++ {
+			m, sg := opMagnitude(hostOp(k), b, bins, size, size)
+			if sg != want.(bool) && hasTable {
+				t.Errorf("%s: signed %v, torchvision %v", name, sg, want)
+			}
+			got = append(got, m)
+		}
+		if !hasTable {
+			for _, m := range got {
+				if m != 0 {
+					t.Errorf("%s: magnitude %v, torchvision has none", name, m)
+				}
+			}
+			continue
+		}
+		// torch.linspace's vectorised kernel builds some bins as base + k·step from a chunk's
+		// base (the chunk size is the CPU's vector width), so a bin may differ from the scalar
+		// formula by one float32 ulp.
+		for b, m := range got {
+			w := table.Data[b]
+			ulp := float64(math.Nextafter32(float32(math.Abs(w)), float32(math.Inf(1)))) - math.Abs(w)
+			if math.Abs(m-w) > ulp {
+				t.Errorf("%s bin %d: magnitude %.17g, torchvision %.17g", name, b, m, table.Data[b])
+				break
+			}
+		}
 	}
 }

@@ -243,7 +243,8 @@ func TestOpMagnitude(t *testing.T) {
 		{hopEqualize, 3, 10, 0, false, "no magnitude"},
 	} {
 		got, signed := opMagnitude(tc.op, tc.bin, tc.bins, 32, 32)
-		if math.Abs(got-tc.want) > 1e-9 || signed != tc.wantSigned {
+		// torchvision's tables are float32 (torch.linspace): within float32 rounding.
+		if math.Abs(got-tc.want) > 1e-6*max(1, math.Abs(tc.want)) || signed != tc.wantSigned {
 			t.Errorf("%s bin %d/%d (%s) = %g, %v; want %g, %v", tc.op, tc.bin, tc.bins, tc.description,
 				got, signed, tc.want, tc.wantSigned)
 		}

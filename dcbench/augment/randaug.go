@@ -38,10 +38,19 @@ var randAugmentOps = []hostOp{hopIdentity, hopShearX, hopShearY, hopTranslateX, 
 	hopBrightness, hopColor, hopContrast, hopSharpness, hopPosterize, hopSolarize, hopAutoContrast, hopEqualize}
 
 // opMagnitude returns the magnitude of op at bin `bin` of `bins`, and whether its sign is drawn, as
-// torchvision's _augmentation_space (shared by RandAugment and AutoAugment). Ops without a magnitude
-// return 0.
+// torchvision's _augmentation_space (shared by RandAugment and AutoAugment), with its float32
+// magnitude tables. Ops without a magnitude return 0.
 func opMagnitude(op hostOp, bin, bins, h, w int) (magnitude float64, signed bool) {
-	linspace := func(lo, hi float64) float64 { return lo + (hi-lo)*float64(bin)/float64(bins-1) }
+	// torch.linspace(lo, hi, bins)[bin] as torchvision computes it, in float32: step = (hi-lo)/(bins-1),
+	// lo + step·i for the first half of the bins and hi − step·(bins−1−i) for the rest.
+	linspace := func(lo, hi float64) float64 {
+		l, u := float32(lo), float32(hi)
+		step := float32(u-l) / float32(bins-1)
+		if bin < bins/2 {
+			return float64(l + float32(step*float32(bin)))
+		}
+		return float64(u - float32(step*float32(bins-1-bin)))
+	}
 	switch op {
 	case hopShearX, hopShearY:
 		return linspace(0, 0.3), true

@@ -50,6 +50,17 @@ def main():
         out = F.hflip(img) if fn == "hflip" else getattr(F, fn)(img, f)
         cases.append({"name": f"{fn}_{f:g}", "params": {"kind": "jitter", "op": fn, "factor": f},
                       "arrays": {"x": fixture.arr(img), "out": fixture.arr(out)}})
+    # The magnitude tables (torch.linspace in float32) of both augmentation spaces.
+    ra = torchvision.transforms.RandAugment()._augmentation_space(31, (32, 32))
+    aa = torchvision.transforms.AutoAugment()._augmentation_space(10, (32, 32))
+    for name, space in [("randaugment_space_31", ra), ("autoaugment_space_10", aa)]:
+        arrays, signed = {}, {}
+        for op, (mags, sg) in space.items():
+            if mags.ndim > 0:
+                arrays[op] = fixture.arr(mags)
+            signed[op] = bool(sg)
+        cases.append({"name": name, "params": {"kind": "space", "bins": 31 if "31" in name else 10,
+                                                "size": 32, "signed": signed}, "arrays": arrays})
     fixture.write("hostaug", "torchvision %s transforms.autoaugment._apply_op and transforms.functional "
                   "adjust_* / hflip, as called by dcbench-evaluator_utils.py:custom_aug" % torchvision.__version__,
                   "tools/parity/gen_hostaug.py",
