@@ -37,9 +37,9 @@ func TestParityLoss(t *testing.T) {
 				loss := Loss(ctx, embed, nil, real, parts, joint)
 				return append([]*Node{loss}, Gradient(loss, parts...)...)
 			})
-			syn := parity.NCHWToNHWC(synA)
+			syn := parity.ImagesToNHWC(synA)
 			size := h * w * ch
-			in := []any{tensors.FromFlatDataAndDimensions(parity.NCHWToNHWC(realA), realA.Shape[0], h, w, ch)}
+			in := []any{tensors.FromFlatDataAndDimensions(parity.ImagesToNHWC(realA), realA.Shape[0], h, w, ch)}
 			for i := 0; i < k; i++ {
 				in = append(in, tensors.FromFlatDataAndDimensions(syn[i*ipc*size:(i+1)*ipc*size], ipc, h, w, ch))
 			}
@@ -49,7 +49,7 @@ func TestParityLoss(t *testing.T) {
 			for _, o := range out[1:] {
 				g = append(g, tensors.MustCopyFlatData[float64](o)...)
 			}
-			grad := parity.NHWCToNCHW(g, synA.Shape[0], h, w, ch)
+			grad := parity.ImagesToNCHW(g, synA.Shape[0], h, w, ch)
 			parity.Close(t, "loss", loss, c.Array(t, "loss").Data, 1e-9)
 			parity.Close(t, "grad syn", grad, c.Array(t, "grad_syn").Data, 1e-9)
 			t.Logf("loss max rel err %.2g, grad %.2g", parity.MaxRelErr(loss, c.Array(t, "loss").Data),

@@ -10,8 +10,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// NCHWToNHWC converts a row-major [N, C, H, W] array to [N, H, W, C].
-func NCHWToNHWC(a Array) []float64 {
+// ImagesToNHWC converts a row-major [N, C, H, W] array to [N, H, W, C].
+func ImagesToNHWC(a Array) []float64 {
 	n, c, h, w := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
 	out := make([]float64, len(a.Data))
 	for i := 0; i < n; i++ {
@@ -26,8 +26,8 @@ func NCHWToNHWC(a Array) []float64 {
 	return out
 }
 
-// NHWCToNCHW converts row-major [n, h, w, c] values to [n, c, h, w].
-func NHWCToNCHW(v []float64, n, h, w, c int) []float64 {
+// ImagesToNCHW converts row-major [n, h, w, c] values to [n, c, h, w].
+func ImagesToNCHW(v []float64, n, h, w, c int) []float64 {
 	out := make([]float64, len(v))
 	for i := 0; i < n; i++ {
 		for ch := 0; ch < c; ch++ {
@@ -41,8 +41,8 @@ func NHWCToNCHW(v []float64, n, h, w, c int) []float64 {
 	return out
 }
 
-// OIHWToHWIO converts a PyTorch conv kernel [out, in, kh, kw] to dcbench's [kh, kw, in, out].
-func OIHWToHWIO(a Array) []float64 {
+// KernelToHWIO converts a PyTorch conv kernel [out, in, kh, kw] to dcbench's [kh, kw, in, out].
+func KernelToHWIO(a Array) []float64 {
 	o, in, kh, kw := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
 	out := make([]float64, len(a.Data))
 	for oo := 0; oo < o; oo++ {
@@ -81,7 +81,7 @@ func SetConvNetFeatures(t testing.TB, ctx *context.Context, c *Case, prefix stri
 		case 4:
 			block++
 			s := ctx.Inf("conv%d", block)
-			s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(OIHWToHWIO(w), w.Shape[2], w.Shape[3], w.Shape[1], w.Shape[0]))
+			s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(KernelToHWIO(w), w.Shape[2], w.Shape[3], w.Shape[1], w.Shape[0]))
 			s.VariableWithValue("biases", tensors.FromFlatDataAndDimensions(append([]float64(nil), b.Data...), b.Shape...))
 		case 1:
 			s := ctx.Inf("norm%d", block)
