@@ -90,6 +90,21 @@ def draws_as_params():
     return p
 
 
+def seeds_for_all_ops():
+    """The smallest seeds whose DiffAugment op choice (aug_mode 'S') covers every op of
+    STRATEGY once, in the order found."""
+    seeds, found, cand = [], set(), 0
+    n = len(STRATEGY.split("_"))
+    while len(found) < n:
+        cand += 1
+        torch.random.manual_seed(cand)
+        op = int(_randint(0, n, size=(1,)).item())
+        if op not in found:
+            found.add(op)
+            seeds.append(cand)
+    return seeds
+
+
 def augment_pair(utils, real, syn, seed):
     """main_DM.py's two DiffAugment calls with one seed; returns the augmented batches and the
     shared draw as Params values."""
@@ -161,15 +176,8 @@ def main():
                     m.bias.uniform_(-0.3, 0.3)
         real = torch.randn(k * b, ch, hw, hw)
         syn = torch.randn(k * ipc, ch, hw, hw)
-        if seeds == "auto":  # one seed per op of the strategy, in the strategy's order
-            seeds, found, cand = [], set(), 0
-            while len(found) < 6:
-                cand += 1
-                torch.random.manual_seed(cand)
-                op = int(torch.randint(0, 6, size=(1,)).item())
-                if op not in found:
-                    found.add(op)
-                    seeds.append(cand)
+        if seeds == "auto":
+            seeds = seeds_for_all_ops()
             torch.manual_seed(1000 + len(cases))
             real = torch.randn(k * b, ch, hw, hw)
             syn = torch.randn(k * ipc, ch, hw, hw)
