@@ -5,7 +5,7 @@
 #
 #   quick|paper   the profile (default quick; sets DCBENCH_PROFILE for the notebooks)
 #   OUTDIR        where the executed notebooks, HTML reports, tables (HTML/Markdown/CSV),
-#                 charts (SVG), results (JSON) and logs go (default reports/, git-ignored)
+#                 charts (SVG), the results store (results/) and logs go (default reports/, git-ignored)
 #   --inplace     execute the committed notebooks in place (notebooks/*.ipynb then carry the
 #                 outputs); the HTML reports still go to OUTDIR
 #   --timeout S   per-cell limit in seconds (default 1200 for quick, none for paper)

@@ -56,6 +56,9 @@ func TestBadInput(t *testing.T) {
 		{"negative test-n", []string{"eval", "--test-n", "-5", "--quiet"}, 2, "--test-n must be non-negative"},
 		{"bench param without value", []string{"bench", "--param", "buffer"}, 2, `want key=value, got "buffer"`},
 		{"bench unknown method", []string{"bench", "--methods", "magic"}, 2, `magic`},
+		{"peer unknown row", []string{"peer", "--rows", "step,train"}, 2, `unknown row "train"`},
+		{"peer missing script", []string{"peer", "--script", filepath.Join(dir, "nope.py")}, 1, "nope.py"},
+		{"peer python without torch", []string{"peer", "--python", "/bin/false"}, 1, "cannot import torch"},
 	}
 	checkBadInputs(t, cases)
 }

@@ -28,6 +28,7 @@ func cmdSweep(args []string) error {
 	fs := newFlagSet("sweep")
 	var (
 		specFile, resultsDir, shardStr, shardBy, device, backendName, kind string
+		profile                                                            string
 		presets, datasetsF, methods, ipcs, augs, modelsF, optimizers       commaList
 		seeds, cseeds, retry, dataDirs                                     commaList
 		epochs, batch, testN, shards                                       int
@@ -36,6 +37,7 @@ func cmdSweep(args []string) error {
 	)
 	fs.StringVar(&specFile, "spec", "", "sweep spec file, JSON or YAML (see docs/sweeps.md)")
 	fs.Var(&presets, "preset", "appendix grid(s): "+strings.Join(sweep.Presets(), ", "))
+	fs.StringVar(&profile, "profile", "paper", "paper (the grid as given) or quick (cut down to minutes on a CPU: embedded data, one method, one IPC and seed, 10 epochs)")
 	fs.StringVar(&kind, "kind", "", "eval (default) or cost (condense only, timed: Table 8)")
 	fs.Var(&datasetsF, "datasets", "datasets (default: embedded, the CIFAR-10 subset in the repository)")
 	fs.Var(&methods, "methods", "methods (registered condensers, kip/mtt (skipped until registered), full)")
@@ -47,7 +49,7 @@ func cmdSweep(args []string) error {
 	fs.Var(&cseeds, "condense-seeds", "condensation seeds, as --seeds (default: seed 0)")
 	fs.IntVar(&epochs, "epochs", 0, "training epochs (default 300, or 1000 with augmentation)")
 	fs.IntVar(&batch, "batch", 0, "training batch size (default 256)")
-	fs.Float64Var(&lr, "lr", 0, "learning rate (default 0.01 for sgd, 0.001 for adam)")
+	fs.Float64Var(&lr, "lr", 0, "learning rate (default 0.01 for sgd, 0.003 for adam as DC-Bench's evaluator)")
 	fs.IntVar(&testN, "test-n", 0, "evaluate on this many test images, class-balanced; 0 = all")
 	fs.BoolVar(&perBatch, "per-batch-augment", false, "one augmentation draw per batch, as the reference")
 	fs.Var(&dataDirs, "data", "NAME=DIR: folder or archive of a dataset (repeatable)")
@@ -106,6 +108,9 @@ func cmdSweep(args []string) error {
 		return usageError{fmt.Errorf("nothing to sweep: give --spec FILE, --preset NAME or --methods (see dcbench sweep -h)")}
 	}
 	sweep.Override(spec, over)
+	if spec, err = sweep.WithProfile(spec, profile); err != nil {
+		return usageError{err}
+	}
 	runs, err := spec.Expand()
 	if err != nil {
 		return usageError{err}

@@ -105,6 +105,7 @@ func TestSweepReportBadInput(t *testing.T) {
 		{"bad device", []string{"sweep", "--methods", "random", "--ipc", "1", "--results", dir, "--device", "tpu"}, 2, `--device "tpu"`},
 		{"bad preset", []string{"sweep", "--preset", "table10"}, 2, `unknown preset "table10"`},
 		{"bad ipc", []string{"sweep", "--methods", "random", "--ipc", "one"}, 2, `--ipc "one"`},
+		{"bad profile", []string{"sweep", "--preset", "fig8", "--profile", "fast"}, 2, `unknown profile "fast" (valid: quick, paper)`},
 		{"bad seed range", []string{"sweep", "--methods", "random", "--ipc", "1", "--seeds", "3..1"}, 2, "want a range"},
 		{"bad retry", []string{"sweep", "--methods", "random", "--ipc", "1", "--retry", "ok"}, 2, "--retry"},
 		{"report bad table", []string{"report", "--results", dir, "--tables", "table42"}, 2, `unknown table "table42"`},
@@ -141,5 +142,14 @@ func TestApplyDevice(t *testing.T) {
 	}
 	if b, _, _ := applyDevice("0", "xla:/p.so"); b != "xla:/p.so" {
 		t.Errorf("--backend lost: %q", b)
+	}
+}
+
+func TestSweepProfileDryRun(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCaptured(t, "sweep", "--preset", "fig8", "--profile", "quick", "--results", dir, "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "cifar10-embedded random ipc 10 convnet/dsa/sgd seed 0") ||
+		!strings.Contains(stdout, "1 runs in the grid") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

@@ -123,11 +123,14 @@ type Config struct {
 	// Contrast offsets the contrast factor: (x-mean)*(r+Contrast) + mean (0.5).
 	Contrast float64
 
-	// ReferenceGrids reproduces the reference's mixed align_corners choices for scale and rotate:
-	// rand_scale builds its grid with F.affine_grid's default align_corners=False and samples with
-	// align_corners=True, rand_rotate does the opposite. With it, a unit scale or a zero angle is not
-	// exactly the identity (the image shrinks or grows by about one pixel). By default (false) both
-	// use align_corners=True, so that they are exact identities at unit scale and zero angle.
+	// ReferenceGrids selects mixed align_corners choices for scale and rotate: the scale grid
+	// built with align_corners=False and sampled with align_corners=True, rotate the opposite.
+	// With it, a unit scale or a zero angle is not exactly the identity (the image shrinks or
+	// grows by about one pixel). It is NOT what the reference computes: DatasetCondensation's
+	// rand_scale and rand_rotate call F.affine_grid and F.grid_sample with torch's defaults
+	// (align_corners=False for both since torch 1.3), which the default (false) reproduces
+	// exactly (docs/parity.md, fixtures dsa_ops and dsa_diffaugment, non-square images
+	// included). Kept for comparison with earlier dcbench runs.
 	ReferenceGrids bool
 }
 

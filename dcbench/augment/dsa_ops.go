@@ -52,7 +52,10 @@ func (a *DSA) affineFor(op Op, q *Params, h, w int) *pixelAffine {
 		// a = -1 maps column j to w-1-j exactly; a = 1 is the identity.
 		return &pixelAffine{a: OneMinus(MulScalar(q.Flip, 2)), b: zero, c: zero, d: one, tx: zero, ty: zero}
 	case OpScale:
-		gridAlign, sampleAlign := true, true
+		// The reference's F.affine_grid(theta, x.shape) and F.grid_sample(x, grid) with torch's
+		// defaults (align_corners=False since torch 1.3): a unit scale is the identity, and on
+		// square images the same map as align_corners=True for both.
+		gridAlign, sampleAlign := false, false
 		if a.cfg.ReferenceGrids {
 			// rand_scale: F.affine_grid(theta, x.shape) (align_corners=False by default) followed by
 			// F.grid_sample(..., align_corners=True).
@@ -60,7 +63,7 @@ func (a *DSA) affineFor(op Op, q *Params, h, w int) *pixelAffine {
 		}
 		return thetaToPixel(q.ScaleX, zero, zero, q.ScaleY, h, w, gridAlign, sampleAlign)
 	case OpRotate:
-		gridAlign, sampleAlign := true, true
+		gridAlign, sampleAlign := false, false // as OpScale
 		if a.cfg.ReferenceGrids {
 			// rand_rotate: F.affine_grid(..., align_corners=True) followed by F.grid_sample(x, grid)
 			// (align_corners=False by default).

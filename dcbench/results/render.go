@@ -168,14 +168,22 @@ func (r *Report) HTML() string {
 	} else {
 		b.WriteString("<p>No results.</p>\n")
 	}
+	r.sections(&b)
+	fmt.Fprintf(&b, "<script>\n%s</script>\n</body>\n</html>\n", pageJS)
+	return b.String()
+}
+
+// sections writes one <section> per table.
+func (r *Report) sections(b *strings.Builder) {
+	esc := html.EscapeString
 	for _, t := range r.Tables {
-		fmt.Fprintf(&b, "<section id=\"%s\">\n<h2>%s</h2>\n<table class=\"sortable\">\n<thead><tr>", esc(t.ID), esc(t.Title))
+		fmt.Fprintf(b, "<section id=\"%s\">\n<h2>%s</h2>\n<table class=\"sortable\">\n<thead><tr>", esc(t.ID), esc(t.Title))
 		for _, c := range t.Columns {
 			cls := ""
 			if c.Numeric {
 				cls = ` class="num"`
 			}
-			fmt.Fprintf(&b, "<th%s title=\"click to sort\">%s</th>", cls, esc(c.Name))
+			fmt.Fprintf(b, "<th%s title=\"click to sort\">%s</th>", cls, esc(c.Name))
 		}
 		b.WriteString("</tr></thead>\n<tbody>\n")
 		for _, row := range t.Rows {
@@ -202,24 +210,55 @@ func (r *Report) HTML() string {
 				if len(attrs) > 0 {
 					a = " " + strings.Join(attrs, " ")
 				}
-				fmt.Fprintf(&b, "<td%s>%s</td>", a, esc(f.Text))
+				fmt.Fprintf(b, "<td%s>%s</td>", a, esc(f.Text))
 			}
 			b.WriteString("</tr>\n")
 		}
 		b.WriteString("</tbody>\n</table>\n")
 		if t.Note != "" {
-			fmt.Fprintf(&b, "<p class=\"note\">%s</p>\n", esc(t.Note))
+			fmt.Fprintf(b, "<p class=\"note\">%s</p>\n", esc(t.Note))
 		}
 		if len(t.Errors) > 0 {
 			b.WriteString("<ul class=\"errors\">\n")
 			for _, e := range t.Errors {
-				fmt.Fprintf(&b, "<li>%s</li>\n", esc(e))
+				fmt.Fprintf(b, "<li>%s</li>\n", esc(e))
 			}
 			b.WriteString("</ul>\n")
 		}
 		b.WriteString("</section>\n")
 	}
-	fmt.Fprintf(&b, "<script>\n%s</script>\n</body>\n</html>\n", pageJS)
+}
+
+// Fragment renders the tables as an HTML fragment to embed in another page (a notebook
+// cell): the report's styles scoped to a <div class="dcb-report">, no title, no script.
+func (r *Report) Fragment() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<div class=\"dcb-report\">\n<style>\n%s</style>\n", scopedCSS())
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "<p class=\"warning\">warning: %s</p>\n", html.EscapeString(w))
+	}
+	if len(r.Tables) == 0 {
+		b.WriteString("<p>No results.</p>\n")
+	}
+	r.sections(&b)
+	b.WriteString("</div>\n")
+	return b.String()
+}
+
+// scopedCSS is pageCSS without the body rule, each selector under .dcb-report.
+func scopedCSS() string {
+	var b strings.Builder
+	for _, rule := range strings.SplitAfter(pageCSS, "}") {
+		sel, decl, ok := strings.Cut(strings.TrimSpace(rule), "{")
+		if !ok || strings.TrimSpace(sel) == "body" {
+			continue
+		}
+		var parts []string
+		for _, x := range strings.Split(sel, ",") {
+			parts = append(parts, ".dcb-report "+strings.TrimSpace(x))
+		}
+		b.WriteString(strings.Join(parts, ",") + "{" + decl + "\n")
+	}
 	return b.String()
 }
 

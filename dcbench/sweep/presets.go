@@ -43,6 +43,17 @@ var presets = map[string]Spec{
 	// Gaussian noise, ConvNet, DSA.
 	"fig6": {Name: "fig6", Datasets: StringList{"cifar10"}, Methods: StringList{"dc", "dsa"}, IPC: paperIPC, Augment: StringList{"dsa"},
 		CondenseParams: []map[string]any{{"init": "real"}, {"init": "kcenter"}, {"init": "noise"}}},
+	// Figure 5 (A.3): Table 5's transfer on CIFAR-10 at IPC 10 and 50, drawn as bars per
+	// model.
+	"fig5": {Name: "fig5", Datasets: StringList{"cifar10"}, Methods: paperMethods, IPC: IntList{10, 50}, Augment: StringList{"dsa"},
+		Models: StringList{"convnet", "mlp", "resnet18", "resnet152", "vit"}},
+	// Figure 7 (A.7): the sets whose distribution against the real data is drawn with t-SNE
+	// (CIFAR-10, IPC 50), each evaluated on ConvNet with DSA.
+	"fig7": {Name: "fig7", Datasets: StringList{"cifar10"}, Methods: StringList{"random", "kcenter", "dc", "dsa", "dm", "mtt"},
+		IPC: IntList{50}, Augment: StringList{"dsa"}},
+	// Figure 8: example images of every method on CIFAR-10 at IPC 10, each set evaluated on
+	// ConvNet with DSA (Table 4's dsa column).
+	"fig8": {Name: "fig8", Datasets: StringList{"cifar10"}, Methods: paperMethods, IPC: IntList{10}, Augment: StringList{"dsa"}},
 }
 
 // Presets lists the preset names.
@@ -58,11 +69,11 @@ func Presets() []string {
 // Preset returns the spec of an appendix experiment (see Presets).
 func Preset(name string) (*Spec, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
-	n = strings.TrimPrefix(strings.TrimPrefix(n, "table"), "t")
-	if n == "fig6" || n == "figure6" || n == "f6" {
-		n = "fig6"
+	if f, ok := cutAny(n, "figure", "fig", "f"); ok {
+		n = "fig" + f
 	} else {
-		n = "table" + n
+		f, _ = cutAny(n, "table", "t")
+		n = "table" + f
 	}
 	p, ok := presets[n]
 	if !ok {
@@ -72,4 +83,14 @@ func Preset(name string) (*Spec, error) {
 	s.MethodParams = nil
 	merge(&s, Spec{MethodParams: p.MethodParams}) // a deep copy of the params
 	return &s, nil
+}
+
+// cutAny returns s without the first of prefixes it starts with.
+func cutAny(s string, prefixes ...string) (string, bool) {
+	for _, p := range prefixes {
+		if r, ok := strings.CutPrefix(s, p); ok {
+			return r, true
+		}
+	}
+	return s, false
 }

@@ -63,7 +63,7 @@ type Spec struct {
 	// ModelParams are extra model params ("model_params").
 	ModelParams map[string]any `json:"model_params,omitempty"`
 	// The schedule; 0 means the reference value: epochs 300 (1000 with augmentation), batch
-	// 256, lr 0.01 (0.001 for adam) ("epochs", "batch", "lr").
+	// 256, lr 0.01 (0.003 for adam) ("epochs", "batch", "lr").
 	Epochs int     `json:"epochs,omitempty"`
 	Batch  int     `json:"batch,omitempty"`
 	LR     float64 `json:"lr,omitempty"`

@@ -99,7 +99,7 @@ func TestSpecErrors(t *testing.T) {
 		{"unknown model", `{"methods": ["random"], "ipc": [1], "models": ["resnet9000"]}`, `unknown model "resnet9000"`},
 		{"unknown optimizer", `{"methods": ["random"], "ipc": [1], "optimizers": ["rmsprop"]}`, `unknown optimizer "rmsprop"`},
 		{"unknown dataset", `{"methods": ["random"], "ipc": [1], "datasets": ["imagenet21k"]}`, `unknown dataset "imagenet21k"`},
-		{"unknown preset", `{"preset": "table42"}`, `unknown preset "table42" (valid: fig6, table4`},
+		{"unknown preset", `{"preset": "table42"}`, `unknown preset "table42" (valid: fig5, fig6, fig7, fig8, table4`},
 		{"cost of full", `{"kind": "cost", "methods": ["full"]}`, `method full condenses nothing`},
 		{"bad kind", `{"kind": "bench", "methods": ["random"], "ipc": [1]}`, `unknown kind "bench"`},
 		{"negative epochs", `{"methods": ["random"], "ipc": [1], "epochs": -1}`, `epochs must be positive`},
@@ -139,6 +139,9 @@ func TestPresets(t *testing.T) {
 		"table8": 5 * 3 * 3, // methods × IPC × seeds (cost runs)
 		"table9": 3 * 3 * 2 * 5,
 		"fig6":   2 * 3 * 3 * 5,
+		"fig5":   7 * 2 * 5 * 5, // methods × IPC × models × seeds
+		"fig7":   6 * 5,
+		"fig8":   7 * 5,
 	}
 	total := 0
 	for name, want := range counts {
@@ -163,7 +166,8 @@ func TestPresets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := 3*7*3*5 + 5*3*5 + 7*3*5 + 3*3*5 + 2*3*5
+	// Figures 5, 7 and 8 are parts of Tables 5 and 4.
+	shared := 3*7*3*5 + 5*3*5 + 7*3*5 + 3*3*5 + 2*3*5 + 7*2*5*5 + 6*5 + 7*5
 	if len(runs) != total-shared {
 		t.Errorf("union: %d runs, want %d", len(runs), total-shared)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -44,6 +45,11 @@ type Trainer struct {
 	step, predict, embed *context.Exec
 	lr                   float64
 	steps                int
+
+	// Test hooks: perm replaces the shuffling of Fit (nil: t.rng.Perm); beforeStep is called
+	// before every step of Fit with the learning rate it uses.
+	perm       func(n int) []int
+	beforeStep func(lr float64)
 }
 
 // New builds a trainer for images of size h×w×c with numClasses classes. mean and std are
@@ -213,7 +219,7 @@ type EpochFunc func(epoch, total int, loss float64)
 
 // Fit trains the network on train (normalised images) following the reference schedule:
 // Epochs+1 passes of shuffled batches, the learning rate ×0.1 (and a fresh optimiser state)
-// after pass Epochs/2+1. It stops with ctx's error when ctx is cancelled (checked between
+// after pass Epochs/2+1 (SGD; Adam only with Config.AdamDecay). It stops with ctx's error when ctx is cancelled (checked between
 // batches); ctx may be nil.
 func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch EpochFunc) error {
 	if err := t.checkData(train); err != nil {
@@ -222,9 +228,16 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 	passes := t.cfg.NumPasses()
 	buf := make([]float32, 0)
 	for ep := 0; ep < passes; ep++ {
-		perm := t.rng.Perm(train.N)
+		var perm []int
+		if t.perm != nil {
+			perm = t.perm(train.N)
+		} else {
+			perm = t.rng.Perm(train.N)
+		}
+		// The pass loss is the per-image mean, each batch weighted by its size, as the
+		// reference's epoch() (the last batch may be smaller).
 		var lossSum float64
-		var batches int
+		var images int
 		for start := 0; start < train.N; start += t.cfg.BatchSize {
 			if ctx != nil && ctx.Err() != nil {
 				return ctx.Err()
@@ -236,6 +249,9 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 					return err
 				}
 			}
+			if t.beforeStep != nil {
+				t.beforeStep(t.lr)
+			}
 			loss, err := t.Step(buf, train.Labels32(idx))
 			if err != nil {
 				return err
@@ -243,35 +259,68 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return fmt.Errorf("training diverged at pass %d (loss %v); lower the learning rate", ep+1, loss)
 			}
-			lossSum += loss
-			batches++
+			lossSum += loss * float64(len(idx))
+			images += len(idx)
 		}
-		if ep == t.cfg.DecayEpoch() { // the reference: `if ep in lr_schedule`, 0-based ep
+		if ep == t.cfg.DecayEpoch() && t.cfg.Decays() { // the reference: `if ep in lr_schedule`, 0-based ep
 			t.lr *= 0.1
 			if err := t.resetOptimizer(); err != nil {
 				return err
 			}
 		}
 		if onEpoch != nil {
-			onEpoch(ep+1, passes, lossSum/float64(max(batches, 1)))
+			onEpoch(ep+1, passes, lossSum/float64(max(images, 1)))
 		}
 	}
 	return nil
 }
 
 // Step runs one optimisation step on a batch (images NHWC flat, labels) at the current
-// learning rate and returns the loss.
+// learning rate and returns the loss. With Config.DType Float64 the images are converted.
 func (t *Trainer) Step(images []float32, labels []int32) (loss float64, err error) {
+	return t.stepTensor(t.images(images, len(labels)), labels)
+}
+
+// StepFloat64 is Step with float64 images; it needs Config.DType Float64.
+func (t *Trainer) StepFloat64(images []float64, labels []int32) (loss float64, err error) {
+	if t.cfg.DType != dtypes.Float64 {
+		return 0, fmt.Errorf("StepFloat64 needs Config.DType Float64, the trainer uses %s", t.cfg.DType)
+	}
+	return t.stepTensor(tensors.FromFlatDataAndDimensions(images, len(labels), t.h, t.w, t.c), labels)
+}
+
+func (t *Trainer) stepTensor(images *tensors.Tensor, labels []int32) (loss float64, err error) {
 	n := len(labels)
 	err = catch.Run(func() {
-		out := t.step.MustExec(
-			tensors.FromFlatDataAndDimensions(images, n, t.h, t.w, t.c),
-			tensors.FromFlatDataAndDimensions(labels, n),
-			float32(t.lr))
-		loss = float64(tensors.ToScalar[float32](out[0]))
+		var lr any = float32(t.lr)
+		if t.cfg.DType == dtypes.Float64 {
+			lr = t.lr
+		}
+		out := t.step.MustExec(images, tensors.FromFlatDataAndDimensions(labels, n), lr)
+		loss = scalarFloat(out[0])
 		t.steps++
 	})
 	return
+}
+
+// images makes the [n, h, w, c] input tensor of flat float32 images in the trainer's dtype.
+func (t *Trainer) images(flat []float32, n int) *tensors.Tensor {
+	if t.cfg.DType == dtypes.Float64 {
+		f64 := make([]float64, len(flat))
+		for i, v := range flat {
+			f64[i] = float64(v)
+		}
+		return tensors.FromFlatDataAndDimensions(f64, n, t.h, t.w, t.c)
+	}
+	return tensors.FromFlatDataAndDimensions(flat, n, t.h, t.w, t.c)
+}
+
+// scalarFloat reads a float32 or float64 scalar tensor.
+func scalarFloat(x *tensors.Tensor) float64 {
+	if x.DType() == dtypes.Float64 {
+		return tensors.ToScalar[float64](x)
+	}
+	return float64(tensors.ToScalar[float32](x))
 }
 
 // Steps is the number of optimisation steps taken so far.
@@ -299,7 +348,7 @@ func (t *Trainer) Accuracy(test *datasets.Dataset) (float64, error) {
 				labels = append(labels, -1)
 				buf = append(buf, make([]float32, test.ImageSize())...)
 			}
-			out := t.predict.MustExec(tensors.FromFlatDataAndDimensions(buf, bs, t.h, t.w, t.c),
+			out := t.predict.MustExec(t.images(buf, bs),
 				tensors.FromFlatDataAndDimensions(labels, bs))
 			correct += int(tensors.ToScalar[int32](out[0]))
 		}
@@ -326,9 +375,16 @@ func (t *Trainer) Features(d *datasets.Dataset) (feats []float32, dim int, err e
 				idx[i] = min(start+i, d.N-1) // pad by repeating the last image
 			}
 			buf = d.Batch(idx, buf[:0])
-			out := t.embed.MustExec(tensors.FromFlatDataAndDimensions(buf, bs, t.h, t.w, t.c))[0]
+			out := t.embed.MustExec(t.images(buf, bs))[0]
 			dim = out.Shape().Dimensions[1]
-			flat := tensors.MustCopyFlatData[float32](out)
+			var flat []float32
+			if out.DType() == dtypes.Float64 {
+				for _, v := range tensors.MustCopyFlatData[float64](out) {
+					flat = append(flat, float32(v))
+				}
+			} else {
+				flat = tensors.MustCopyFlatData[float32](out)
+			}
 			feats = append(feats, flat[:(end-start)*dim]...)
 		}
 	})

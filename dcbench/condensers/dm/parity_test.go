@@ -85,9 +85,9 @@ func TestParityLoss(t *testing.T) {
 				loss := LossWith(embed, aug, real, parts, joint)
 				return append([]*Node{loss}, Gradient(loss, parts...)...)
 			})
-			syn := parity.ImagesToNHWC(synA)
+			syn := parity.NCHWToNHWC(synA).Data
 			size := h * w * ch
-			in := []any{tensors.FromFlatDataAndDimensions(parity.ImagesToNHWC(realA), realA.Shape[0], h, w, ch)}
+			in := []any{tensors.FromFlatDataAndDimensions(parity.NCHWToNHWC(realA).Data, realA.Shape[0], h, w, ch)}
 			for i := 0; i < k; i++ {
 				in = append(in, tensors.FromFlatDataAndDimensions(syn[i*ipc*size:(i+1)*ipc*size], ipc, h, w, ch))
 			}
@@ -97,7 +97,7 @@ func TestParityLoss(t *testing.T) {
 			for _, o := range out[1:] {
 				g = append(g, tensors.MustCopyFlatData[float64](o)...)
 			}
-			grad := parity.ImagesToNCHW(g, synA.Shape[0], h, w, ch)
+			grad := parity.NHWCToNCHW(parity.Array{Shape: []int{synA.Shape[0], h, w, ch}, Data: g}).Data
 			parity.Close(t, "loss", loss, c.Array(t, "loss").Data, 1e-9)
 			parity.Close(t, "grad syn", grad, c.Array(t, "grad_syn").Data, 1e-9)
 			t.Logf("loss max rel err %.2g, grad %.2g", parity.MaxRelErr(loss, c.Array(t, "loss").Data),

@@ -48,7 +48,7 @@ func parityMatcher(t *testing.T, c *parity.Case) (m *matcher, ctx *context.Conte
 
 // classInputs splits an NCHW fixture array into per-class NHWC tensors of n images each.
 func classInputs(a parity.Array, k, n int) []any {
-	x := parity.ImagesToNHWC(a)
+	x := parity.NCHWToNHWC(a).Data
 	h, w, ch := a.Shape[2], a.Shape[3], a.Shape[1]
 	size := h * w * ch
 	out := make([]any, k)
@@ -135,7 +135,7 @@ func TestParityMatch(t *testing.T) {
 			for _, o := range out[1:] {
 				g = append(g, tensors.MustCopyFlatData[float64](o)...)
 			}
-			grad := parity.ImagesToNCHW(g, k*ipc, h, w, ch)
+			grad := parity.NHWCToNCHW(parity.Array{Shape: []int{k * ipc, h, w, ch}, Data: g}).Data
 			var loss float64
 			for _, d := range dists {
 				loss += d
@@ -169,7 +169,7 @@ func TestParityInnerStep(t *testing.T) {
 				return m.sgdStep(ctx, x, lab, c.Float(t, "lr_net"))
 			})
 			syn := c.Array(t, "syn")
-			out := exec.MustExec(tensors.FromFlatDataAndDimensions(parity.ImagesToNHWC(syn), k*ipc, h, w, ch), labels)
+			out := exec.MustExec(tensors.FromFlatDataAndDimensions(parity.NCHWToNHWC(syn).Data, k*ipc, h, w, ch), labels)
 			parity.Close(t, "inner loss", []float64{tensors.ToScalar[float64](out[0])}, c.Array(t, "inner_loss").Data, 1e-9)
 
 			// The reference's weights after the step, in dcbench's layout, in a second context.

@@ -37,7 +37,7 @@ func parityParams(t *testing.T, c *parity.Case, arch expert.Arch, prefix string)
 			if _, err := fmt.Sscanf(l.Name, "conv%d/%s", &d, &kind); err == nil {
 				at = d * perBlock
 				if kind == "weights" {
-					data = parity.KernelToHWIO(c.Array(t, fmt.Sprintf("%sfeatures.%d.weight", prefix, at)))
+					data = parity.OIHWToHWIO(c.Array(t, fmt.Sprintf("%sfeatures.%d.weight", prefix, at))).Data
 				} else {
 					data = c.Array(t, fmt.Sprintf("%sfeatures.%d.bias", prefix, at)).Data
 				}
@@ -106,11 +106,11 @@ func TestParityUnrolled(t *testing.T) {
 			for _, p := range append(start, target...) {
 				args = append(args, p)
 			}
-			args = append(args, tensors.FromFlatDataAndDimensions(parity.ImagesToNHWC(imgs), n, h, w, ch), labels, idx,
+			args = append(args, tensors.FromFlatDataAndDimensions(parity.NCHWToNHWC(imgs).Data, n, h, w, ch), labels, idx,
 				tensors.FromFlatDataAndDimensions(make([]uint64, steps*3), steps, 3), c.Float(t, "syn_lr"))
 			out := exec.MustExec(args...)
 			loss := []float64{tensors.ToScalar[float64](out[0])}
-			grad := parity.ImagesToNCHW(tensors.MustCopyFlatData[float64](out[1]), n, h, w, ch)
+			grad := parity.NHWCToNCHW(parity.Array{Shape: []int{n, h, w, ch}, Data: tensors.MustCopyFlatData[float64](out[1])}).Data
 			dlr := []float64{tensors.ToScalar[float64](out[2])}
 			parity.Close(t, "loss", loss, c.Array(t, "loss").Data, 1e-9)
 			parity.Close(t, "grad images", grad, c.Array(t, "grad_images").Data, 1e-9)

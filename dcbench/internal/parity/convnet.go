@@ -10,53 +10,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// ImagesToNHWC converts a row-major [N, C, H, W] array to [N, H, W, C].
-func ImagesToNHWC(a Array) []float64 {
-	n, c, h, w := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
-	out := make([]float64, len(a.Data))
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			for y := 0; y < h; y++ {
-				for x := 0; x < w; x++ {
-					out[((i*h+y)*w+x)*c+ch] = a.Data[((i*c+ch)*h+y)*w+x]
-				}
-			}
-		}
-	}
-	return out
-}
-
-// ImagesToNCHW converts row-major [n, h, w, c] values to [n, c, h, w].
-func ImagesToNCHW(v []float64, n, h, w, c int) []float64 {
-	out := make([]float64, len(v))
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			for y := 0; y < h; y++ {
-				for x := 0; x < w; x++ {
-					out[((i*c+ch)*h+y)*w+x] = v[((i*h+y)*w+x)*c+ch]
-				}
-			}
-		}
-	}
-	return out
-}
-
-// KernelToHWIO converts a PyTorch conv kernel [out, in, kh, kw] to dcbench's [kh, kw, in, out].
-func KernelToHWIO(a Array) []float64 {
-	o, in, kh, kw := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
-	out := make([]float64, len(a.Data))
-	for oo := 0; oo < o; oo++ {
-		for i := 0; i < in; i++ {
-			for y := 0; y < kh; y++ {
-				for x := 0; x < kw; x++ {
-					out[((y*kw+x)*in+i)*o+oo] = a.Data[((oo*in+i)*kh+y)*kw+x]
-				}
-			}
-		}
-	}
-	return out
-}
-
 // SetConvNetFeatures creates, in ctx, the float64 variables of dcbench's ConvNet feature
 // blocks (scopes conv<d>, norm<d>) from the case's arrays prefix+"<i>.weight"/"<i>.bias": the
 // entries of the reference's ConvNet.features nn.Sequential, where a 4-D weight is block d's
@@ -81,7 +34,7 @@ func SetConvNetFeatures(t testing.TB, ctx *context.Context, c *Case, prefix stri
 		case 4:
 			block++
 			s := ctx.Inf("conv%d", block)
-			s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(KernelToHWIO(w), w.Shape[2], w.Shape[3], w.Shape[1], w.Shape[0]))
+			s.VariableWithValue("weights", tensors.FromFlatDataAndDimensions(OIHWToHWIO(w).Data, w.Shape[2], w.Shape[3], w.Shape[1], w.Shape[0]))
 			s.VariableWithValue("biases", tensors.FromFlatDataAndDimensions(append([]float64(nil), b.Data...), b.Shape...))
 		case 1:
 			s := ctx.Inf("norm%d", block)
