@@ -79,6 +79,9 @@ func TestDSAParity(t *testing.T) {
 			t.Run(name+"/"+c.Name, func(t *testing.T) {
 				cfg := DefaultConfig()
 				cfg.Strategy = c.String(t, "strategy")
+				if c.String(t, "aug_mode") == "M" {
+					cfg.Mode = AllOpsInTurn
+				}
 				a, err := NewDSA(cfg)
 				if err != nil {
 					t.Fatal(err)

@@ -37,7 +37,19 @@ func (im *image) level(v float32) int {
 
 // blend sets the image to ratio*img + (1-ratio)*other, clamped to [0, 255], as torchvision's _blend;
 // other(i) gives the other image's value at flat index i.
+//
+// On uint8 images the arithmetic is float32 with a rounding after every operation, as torch
+// computes ratio*img1 + (1-ratio)*img2 on uint8 tensors (promoted to float32), so that the
+// truncation to uint8 gives the same levels.
 func (im *image) blend(ratio float64, other func(i int) float64) {
+	if im.uint8 {
+		r, q := float32(ratio), float32(1-ratio)
+		for i, v := range im.pix {
+			x := float32(r*v) + float32(q*float32(other(i)))
+			im.pix[i] = im.cast(float64(min(max(x, 0), 255)))
+		}
+		return
+	}
 	for i, v := range im.pix {
 		im.pix[i] = im.cast(min(max(ratio*float64(v)+(1-ratio)*other(i), 0), 255))
 	}
@@ -50,6 +62,13 @@ func (im *image) grayscale() []float32 {
 	for p := range gray {
 		if im.c == 1 {
 			gray[p] = im.pix[p]
+			continue
+		}
+		if im.uint8 { // float32, as torch on uint8 channels
+			r, g, b := im.pix[3*p], im.pix[3*p+1], im.pix[3*p+2]
+			l := float32(float32(0.2989)*r) + float32(float32(0.587)*g)
+			l = float32(l) + float32(float32(0.114)*b)
+			gray[p] = im.cast(float64(l))
 			continue
 		}
 		r, g, b := float64(im.pix[3*p]), float64(im.pix[3*p+1]), float64(im.pix[3*p+2])
@@ -88,6 +107,10 @@ func (im *image) adjustHue(factor float64) {
 	if im.c == 1 {
 		return
 	}
+	if im.uint8 {
+		im.adjustHueUint8(factor)
+		return
+	}
 	for p := range im.h * im.w {
 		px := im.pix[3*p : 3*p+3]
 		h, s, v := rgbToHSV(float64(px[0])/255, float64(px[1])/255, float64(px[2])/255)
@@ -97,6 +120,65 @@ func (im *image) adjustHue(factor float64) {
 		}
 		r, g, b := hsvToRGB(h, s, v)
 		px[0], px[1], px[2] = im.cast(r*255), im.cast(g*255), im.cast(b*255)
+	}
+}
+
+// adjustHueUint8 is adjustHue on a uint8 image as torchvision (0.14) computes it: the levels
+// divided by 255 in float32, _rgb2hsv and _hsv2rgb in float32, and the result multiplied by 255
+// and truncated.
+func (im *image) adjustHueUint8(factor float64) {
+	f32 := float32(factor)
+	for p := range im.h * im.w {
+		px := im.pix[3*p : 3*p+3]
+		r, g, b := px[0]/255, px[1]/255, px[2]/255
+		maxc, minc := max(r, g, b), min(r, g, b)
+		eqc := maxc == minc
+		cr := maxc - minc
+		var s, h float32
+		if !eqc {
+			s = cr / maxc
+			rc, gc, bc := (maxc-r)/cr, (maxc-g)/cr, (maxc-b)/cr
+			switch {
+			case maxc == r:
+				h = bc - gc
+			case maxc == g:
+				h = float32(2+rc) - bc
+			default:
+				h = float32(4+gc) - rc
+			}
+		}
+		h = float32(math.Mod(float64(float32(h/6)+1), 1)) // torch.fmod, exact
+		h = float32(h + f32)
+		h = float32(math.Mod(float64(h), 1)) // torch's remainder (Python %): sign of the divisor
+		if h < 0 {
+			h = float32(h + 1)
+		}
+		v := maxc
+		h6 := float32(h * 6)
+		i := float32(math.Floor(float64(h6)))
+		fr := h6 - i
+		cl := func(x float32) float32 { return min(max(x, 0), 1) }
+		pp := cl(float32(v * float32(1-s)))
+		q := cl(float32(v * float32(1-float32(s*fr))))
+		t := cl(float32(v * float32(1-float32(s*float32(1-fr)))))
+		var o [3]float32
+		switch ((int(i) % 6) + 6) % 6 {
+		case 0:
+			o = [3]float32{v, t, pp}
+		case 1:
+			o = [3]float32{q, v, pp}
+		case 2:
+			o = [3]float32{pp, v, t}
+		case 3:
+			o = [3]float32{pp, q, v}
+		case 4:
+			o = [3]float32{t, pp, v}
+		default:
+			o = [3]float32{v, pp, q}
+		}
+		for k := range 3 {
+			px[k] = float32(math.Trunc(float64(float32(o[k] * 255))))
+		}
 	}
 }
 
@@ -157,6 +239,22 @@ func (im *image) adjustSharpness(factor float64) {
 	for i := 1; i < h-1; i++ {
 		for j := 1; j < w-1; j++ {
 			for k := range c {
+				if im.uint8 {
+					// torchvision: a float32 convolution with the kernel divided by its sum
+					// (1/13 and 5/13 in float32), then rounded.
+					var s float32
+					for di := -1; di <= 1; di++ {
+						for dj := -1; dj <= 1; dj++ {
+							wt := float32(1) / 13
+							if di == 0 && dj == 0 {
+								wt = float32(5) / 13
+							}
+							s = float32(s + float32(wt*im.pix[((i+di)*w+j+dj)*c+k]))
+						}
+					}
+					blur[(i*w+j)*c+k] = float32(math.RoundToEven(float64(s)))
+					continue
+				}
 				var s float64
 				for di := -1; di <= 1; di++ {
 					for dj := -1; dj <= 1; dj++ {
@@ -167,11 +265,7 @@ func (im *image) adjustSharpness(factor float64) {
 						s += wt * float64(im.pix[((i+di)*w+j+dj)*c+k])
 					}
 				}
-				s /= 13
-				if im.uint8 {
-					s = math.RoundToEven(s) // torchvision rounds the blurred uint8 image.
-				}
-				blur[(i*w+j)*c+k] = float32(s)
+				blur[(i*w+j)*c+k] = float32(s / 13)
 			}
 		}
 	}
@@ -213,6 +307,14 @@ func (im *image) autocontrast() {
 		}
 		if hi == lo {
 			continue // torchvision: scale is infinite, so minimum=0 and scale=1.
+		}
+		if im.uint8 { // float32, as torchvision on uint8 images
+			lo32 := float32(lo)
+			scale := float32(255) / float32(float32(hi)-lo32)
+			for i := k; i < len(im.pix); i += im.c {
+				im.pix[i] = im.cast(float64(min(max(float32(float32(im.pix[i]-lo32)*scale), 0), 255)))
+			}
+			continue
 		}
 		scale := 255 / (hi - lo)
 		for i := k; i < len(im.pix); i += im.c {

@@ -37,8 +37,16 @@ func convNetFromFixture(t *testing.T, c *parity.Case) (*context.Context, *tensor
 		scope.VariableWithValue("biases", tensorOf(c.Array(t, fmt.Sprintf("conv%d.bias", d))))
 		if c.String(t, "norm") != "none" {
 			ns := ctx.In(fmt.Sprintf("norm%d", d))
-			ns.VariableWithValue("gain", tensorOf(c.Array(t, fmt.Sprintf("norm%d.weight", d))))
-			ns.VariableWithValue("offset", tensorOf(c.Array(t, fmt.Sprintf("norm%d.bias", d))))
+			gain, offset := c.Array(t, fmt.Sprintf("norm%d.weight", d)), c.Array(t, fmt.Sprintf("norm%d.bias", d))
+			if len(gain.Shape) == 3 { // layernorm's [C, H, W] affine, ours [H, W, C]
+				chw := func(a parity.Array) parity.Array {
+					b := parity.NCHWToNHWC(parity.Array{Shape: append([]int{1}, a.Shape...), Data: a.Data})
+					return parity.Array{Shape: b.Shape[1:], Data: b.Data}
+				}
+				gain, offset = chw(gain), chw(offset)
+			}
+			ns.VariableWithValue("gain", tensorOf(gain))
+			ns.VariableWithValue("offset", tensorOf(offset))
 		}
 	}
 	side := 32 // 28x28 MNIST is padded to 32 by the first conv

@@ -89,8 +89,9 @@ def draws_as_params(n):
     return {"draw." + k: fixture.arr(v.double()) for k, v in p.items()}
 
 
-def case(name, x, strategy, seed, torch_seed):
+def case(name, x, strategy, seed, torch_seed, aug_mode="S"):
     param = utils.ParamDiffAug()
+    param.aug_mode = aug_mode
     RECORD.clear()
     torch.manual_seed(torch_seed)
     x = x.clone().requires_grad_(True)
@@ -100,7 +101,7 @@ def case(name, x, strategy, seed, torch_seed):
     (grad,) = torch.autograd.grad((out * v).sum(), x)
     arrays = {"x": fixture.arr(x), "out": fixture.arr(out), "v": fixture.arr(v), "grad_x": fixture.arr(grad)}
     arrays.update(draws_as_params(x.shape[0]))
-    return {"name": name, "params": {"strategy": strategy, "seed": seed, "siamese": seed != -1},
+    return {"name": name, "params": {"strategy": strategy, "seed": seed, "siamese": seed != -1, "aug_mode": aug_mode},
             "arrays": arrays}
 
 
@@ -133,6 +134,11 @@ def main():
         seed = -1 if i % 2 == 0 else 20 + i
         cases.append(case(f"default_{i}_{'siamese' if seed >= 0 else 'per_sample'}", x,
                           "color_crop_cutout_flip_scale_rotate", seed, 500 + i))
+    # aug_mode 'M' (every op in turn, the original DiffAugment), per sample and siamese.
+    for i, seed in enumerate([-1, 31]):
+        x = images(800 + i, 3, 3, 16)
+        cases.append(case(f"all_ops_in_turn_{'siamese' if seed >= 0 else 'per_sample'}", x,
+                          "color_crop_cutout_flip_scale_rotate", seed, 900 + i, aug_mode="M"))
     # Non-square images: where align_corners matters for scale and rotate.
     for i, op in enumerate(["scale", "rotate", "crop", "cutout"]):
         g = torch.Generator().manual_seed(600 + i)
@@ -141,7 +147,7 @@ def main():
     fixture.write("dsa_diffaugment", "DatasetCondensation/utils.py:DiffAugment (ParamDiffAug, aug_mode 'S')",
                   "tools/parity/gen_dsa.py",
                   "DiffAugment with the default strategy color_crop_cutout_flip_scale_rotate: one op drawn per "
-                  "call (draw.op_index indexes the strategy), per sample and siamese; and scale, rotate, crop, cutout "
+                  "call (draw.op_index indexes the strategy), per sample and siamese; aug_mode 'M' (all ops in turn); and scale, rotate, crop, cutout "
                   "alone on non-square 2x3x12x20 images; see dsa_ops for the rest.",
                   cases)
 

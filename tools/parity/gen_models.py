@@ -27,6 +27,8 @@ CASES = [
     ("d2w16_bn_avg_mnist", 1, 28, 2, 16, 2, "relu", "batchnorm", "avgpooling"),
     ("d3w8_in_avg_leakyrelu", 3, 32, 3, 8, 3, "leakyrelu", "instancenorm", "avgpooling"),
     ("d3w8_in_avg_sigmoid", 3, 32, 2, 8, 3, "sigmoid", "instancenorm", "avgpooling"),
+    ("d2w8_gn_avg_swish", 3, 32, 2, 8, 2, "swish", "groupnorm", "avgpooling"),
+    ("d2w8_ln_avg_cifar", 3, 32, 2, 8, 2, "relu", "layernorm", "avgpooling"),
 ]
 
 
@@ -39,7 +41,7 @@ def main():
         # Non-trivial affine parameters of the norms (defaults are 1 and 0).
         with torch.no_grad():
             for m in net.modules():
-                if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d)):
+                if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d, torch.nn.LayerNorm)):
                     m.weight.uniform_(0.5, 1.5)
                     m.bias.uniform_(-0.5, 0.5)
             # Inputs and weights on a 2^-10 grid: exact in float64, short in JSON.
@@ -48,7 +50,7 @@ def main():
         x = torch.round(torch.randn(2, ch, size, size) * 64) / 64
         arrays = {"x": fixture.arr(x)}
         convs = [m for m in net.features if isinstance(m, torch.nn.Conv2d)]
-        norms = [m for m in net.features if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d))]
+        norms = [m for m in net.features if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d, torch.nn.LayerNorm))]
         for d, c in enumerate(convs):
             arrays[f"conv{d}.weight"] = fixture.arr(c.weight)
             arrays[f"conv{d}.bias"] = fixture.arr(c.bias)
