@@ -149,7 +149,7 @@ func TestSweepProfileDryRun(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := runCaptured(t, "sweep", "--preset", "fig8", "--profile", "quick", "--results", dir, "--dry-run")
 	if code != 0 || !strings.Contains(stdout, "cifar10-embedded random ipc 10 convnet/dsa/sgd seed 0") ||
-		!strings.Contains(stdout, "1 runs in the grid") {
+		!strings.Contains(stdout, "3 runs in the grid") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

@@ -71,7 +71,7 @@ func TestRunResumes(t *testing.T) {
 	}
 	dir := t.TempDir()
 	kernelext.SetOutputDir(filepath.Join(dir, "out"))
-	e, err := New("fig8", "quick", dir)
+	e, err := New("table6", "quick", dir) // Random at IPC 1 and 10
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +84,13 @@ func TestRunResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Status != results.StatusOK || recs[0].Accuracy <= 0 {
+	if len(recs) != 2 || recs[0].Status != results.StatusOK || recs[1].Status != results.StatusOK || recs[0].Accuracy <= 0 {
 		t.Fatalf("records after two Runs: %+v", recs)
 	}
 	if err := e.Show(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "out", "fig8-chart.svg")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "out", "table6-chart.svg")); err != nil {
 		t.Errorf("chart not written: %v", err)
 	}
 	p, err := e.Provenance()

@@ -10,7 +10,7 @@ import (
 // The profiles of an experiment (see WithProfile).
 const (
 	// ProfileQuick runs an appendix grid end to end in minutes on a 2-core CPU: the embedded
-	// CIFAR-10 subset, one method (Random where the grid has it; Table 8 and Fig. 7 keep a few), the grid's smallest IPC (Table 6: 1 and 10), ConvNet, MLP and ResNet-18 of Table 5's models,
+	// CIFAR-10 subset, one method (Random where the grid has it; Table 8 and Figs. 7 and 8 keep a few), the grid's smallest IPC (Table 6: 1 and 10), ConvNet, MLP and ResNet-18 of Table 5's models,
 	// one seed, 10 epochs, 200 test images, 3 iterations of the synthesis methods. Its
 	// numbers are not comparable with the paper's.
 	ProfileQuick = "quick"
@@ -36,6 +36,7 @@ var quickGrids = map[string]struct {
 	"table6": {ipc: IntList{1, 10}},
 	"table8": {methods: []string{"kcenter", "dc", "dsa", "dm"}},
 	"fig7":   {methods: []string{"random", "kcenter", "dm"}, ipc: IntList{10}},
+	"fig8":   {methods: []string{"random", "kcenter", "dm"}},
 }
 
 // WithProfile returns s in profile name: "paper" (or "") is s as it is; "quick" is s with

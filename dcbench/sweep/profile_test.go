@@ -11,7 +11,7 @@ func TestWithProfile(t *testing.T) {
 		{"table5", "random", 1, 3}, // ConvNet, MLP, ResNet-18
 		{"table9", "kcenter", 1, 2},
 		{"fig6", "dc", 1, 3},
-		{"fig8", "random", 10, 1},
+		{"fig8", "random", 10, 3},  // random, kcenter, dm
 		{"table6", "random", 1, 2}, // IPC 1 and 10
 		{"fig7", "random", 10, 3},  // random, kcenter, dm
 	} {
@@ -63,7 +63,7 @@ func TestWithProfileOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs, err := q.Expand()
-	if err != nil || len(runs) != 1 || runs[0].Config.Epochs != 50 {
+	if err != nil || len(runs) != 3 || runs[0].Config.Epochs != 50 || runs[2].Config.Epochs != 50 {
 		t.Fatalf("quick with --epochs 50: %v, %+v", err, runs)
 	}
 }

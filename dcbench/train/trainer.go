@@ -234,8 +234,10 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 		} else {
 			perm = t.rng.Perm(train.N)
 		}
+		// The pass loss is the per-image mean, each batch weighted by its size, as the
+		// reference's epoch() (the last batch may be smaller).
 		var lossSum float64
-		var batches int
+		var images int
 		for start := 0; start < train.N; start += t.cfg.BatchSize {
 			if ctx != nil && ctx.Err() != nil {
 				return ctx.Err()
@@ -257,8 +259,8 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return fmt.Errorf("training diverged at pass %d (loss %v); lower the learning rate", ep+1, loss)
 			}
-			lossSum += loss
-			batches++
+			lossSum += loss * float64(len(idx))
+			images += len(idx)
 		}
 		if ep == t.cfg.DecayEpoch() && t.cfg.Decays() { // the reference: `if ep in lr_schedule`, 0-based ep
 			t.lr *= 0.1
@@ -267,7 +269,7 @@ func (t *Trainer) Fit(ctx stdctx.Context, train *datasets.Dataset, onEpoch Epoch
 			}
 		}
 		if onEpoch != nil {
-			onEpoch(ep+1, passes, lossSum/float64(max(batches, 1)))
+			onEpoch(ep+1, passes, lossSum/float64(max(images, 1)))
 		}
 	}
 	return nil

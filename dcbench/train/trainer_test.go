@@ -150,3 +150,57 @@ func TestSchedule(t *testing.T) {
 	}
 	_ = math.Pi
 }
+
+// TestPassLossWeightsBatches checks that the pass loss Fit reports is the per-image mean, each
+// batch weighted by its size, as the reference's epoch(): with 8 images in batches of 3, the
+// last batch (2 images) counts 2/8, not 1/3. The same steps are replayed by hand on a twin
+// trainer (same seed, same order) to get each batch's loss.
+func TestPassLossWeightsBatches(t *testing.T) {
+	train := toyData(8, 8, 4, 1)
+	if train.N != 8 {
+		t.Fatalf("toy data has %d images, want 8", train.N)
+	}
+	cfg := Config{Model: "convnet", ModelParams: map[string]any{"convnet_width": 4, "convnet_depth": 1},
+		Epochs: 1, BatchSize: 3, LR: 0.05, Seed: 3} // 2 passes; the first is checked
+	order := []int{5, 0, 7, 2, 6, 1, 3, 4}
+	mk := func() *Trainer {
+		tr, err := New(backend, cfg, 4, 8, 8, 3, train.Mean, train.Std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.perm = func(int) []int { return order }
+		return tr
+	}
+	fit, twin := mk(), mk()
+	defer fit.Finalize()
+	defer twin.Finalize()
+	var reported float64
+	var passes int
+	if err := fit.Fit(nil, train, func(ep, _ int, l float64) {
+		if ep == 1 {
+			reported = l
+		}
+		passes++
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if passes != 2 {
+		t.Fatalf("%d passes, want 2", passes)
+	}
+	var sum, unweighted float64
+	var buf []float32
+	for start := 0; start < 8; start += 3 {
+		idx := order[start:min(start+3, 8)]
+		buf = train.Batch(idx, buf[:0])
+		l, err := twin.Step(buf, train.Labels32(idx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += l * float64(len(idx))
+		unweighted += l / 3
+	}
+	want := sum / 8
+	if math.Abs(reported-want) > 1e-6*math.Abs(want) {
+		t.Errorf("pass loss %.9g, want the per-image mean %.9g (the unweighted mean of batches is %.9g)", reported, want, unweighted)
+	}
+}

@@ -26,6 +26,8 @@ fixture.oracle_path()
 import networks  # noqa: E402
 import utils  # noqa: E402
 
+import gen_dm  # noqa: E402  (its DSA draw recorder)
+
 GEN = "tools/parity/gen_gm.py"
 
 
@@ -39,7 +41,7 @@ def params(net, prefix):
     return out
 
 
-def match(net, real, syn, k, b, ipc):
+def match(net, real, syn, k, b, ipc, seeds=None):
     args = types.SimpleNamespace(dis_metric="ours", device="cpu")
     crit = torch.nn.CrossEntropyLoss()
     net.train()
@@ -47,29 +49,37 @@ def match(net, real, syn, k, b, ipc):
     syn = syn.clone().requires_grad_(True)
     loss = torch.tensor(0.0)
     per = []
+    draws = {}
     for c in range(k):
         img_real = real[c * b:(c + 1) * b]
         lab_real = torch.ones((b,), dtype=torch.long) * c
         img_syn = syn[c * ipc:(c + 1) * ipc]
         lab_syn = torch.ones((ipc,), dtype=torch.long) * c
+        if seeds is not None:  # main.py with --dsa: one seed for both batches of the class
+            img_real, img_syn, draws[c] = gen_dm.augment_pair(utils, img_real, img_syn, seeds[c])
         gw_real = [g.detach().clone() for g in torch.autograd.grad(crit(net(img_real), lab_real), ps)]
         gw_syn = torch.autograd.grad(crit(net(img_syn), lab_syn), ps, create_graph=True)
         d = utils.match_loss(gw_syn, gw_real, args)
         per.append(d.item())
         loss = loss + d
     loss.backward()
-    return loss.item(), per, syn.grad
+    return loss.item(), per, syn.grad, draws
 
 
 def main():
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
+    gen_dm.install_recorder()
     cases = []
-    for name, depth, width, norm, pool, ch, hw, k, b, ipc in [
-        ("d1_w8_instancenorm_avg_8x8x3", 1, 8, "instancenorm", "avgpooling", 3, 8, 2, 3, 2),
-        ("d2_w8_instancenorm_max_8x8x3", 2, 8, "instancenorm", "maxpooling", 3, 8, 3, 4, 1),
-        ("d2_w16_none_avg_8x8x3", 2, 16, "none", "avgpooling", 3, 8, 2, 4, 3),
+    for name, depth, width, norm, pool, ch, hw, k, b, ipc, seeds in [
+        ("d1_w8_instancenorm_avg_8x8x3", 1, 8, "instancenorm", "avgpooling", 3, 8, 2, 3, 2, None),
+        ("d2_w8_instancenorm_max_8x8x3", 2, 8, "instancenorm", "maxpooling", 3, 8, 3, 4, 1, None),
+        ("d2_w16_none_avg_8x8x3", 2, 16, "none", "avgpooling", 3, 8, 2, 4, 3, None),
+        # DSA (main.py --dsa): one class per op of the strategy.
+        ("dsa_d2_w8_instancenorm_avg_8x8x3", 2, 8, "instancenorm", "avgpooling", 3, 8, 6, 3, 2, "auto"),
     ]:
+        if seeds == "auto":
+            seeds = gen_dm.seeds_for_all_ops()
         torch.manual_seed(100 + len(cases))
         net = networks.ConvNet(ch, k, width, depth, "relu", norm, pool, (hw, hw))
         with torch.no_grad():
@@ -81,7 +91,10 @@ def main():
         syn = torch.randn(k * ipc, ch, hw, hw)
         arrays = {"real": fixture.arr(real), "syn": fixture.arr(syn)}
         arrays.update(params(net, "net."))
-        loss, per, grad = match(net, real, syn, k, b, ipc)
+        loss, per, grad, draws = match(net, real, syn, k, b, ipc, seeds)
+        for c, d in draws.items():
+            for fld, v in d.items():
+                arrays[f"draw.{c}.{fld}"] = fixture.arr(np.array([v]))
         arrays.update({"loss": fixture.arr(np.array(loss)), "class_dist": fixture.arr(np.array(per)),
                        "grad_syn": fixture.arr(grad)})
         # One inner step on the synthetic batch (labels class-major), as main.py's inner loop.
@@ -96,13 +109,15 @@ def main():
         arrays.update(params(net, "after."))
         print(f"{name}: match loss {loss:.6g} per class {per}, inner loss {inner_loss.item():.6g}")
         cases.append({"name": name, "params": {"depth": depth, "width": width, "norm": norm, "pooling": pool,
-                                               "classes": k, "batch_real": b, "ipc": ipc, "lr_net": 0.01},
+                                               "classes": k, "batch_real": b, "ipc": ipc, "lr_net": 0.01,
+                                               "dsa": gen_dm.STRATEGY if seeds is not None else ""},
                       "arrays": arrays})
     fixture.write("gm", "DatasetCondensation/main.py (update synthetic data; inner loop) with "
                   "DatasetCondensation/utils.py:match_loss/distance_wb (dis_metric 'ours') and networks.py:ConvNet",
                   GEN,
-                  "match: sum over classes of match_loss(gw_syn, gw_real) and d/d image_syn, no augmentation, "
-                  "net.train(); real/syn NCHW class-major. inner: one SGD step (lr_net 0.01, no momentum) on "
+                  "match: sum over classes of match_loss(gw_syn, gw_real) and d/d image_syn, net.train(), no "
+                  "augmentation or (dsa cases) DiffAugment with one seed per class for its real and syn batch "
+                  "(draw.<c>.<Field>: the recorded draw as augment.Params values, see gen_dm.py); real/syn NCHW class-major. inner: one SGD step (lr_net 0.01, no momentum) on "
                   "all synthetic images with class-major labels; after.* are the weights after it, inner_loss "
                   "the loss before it. net.<i>/after.<i> index ConvNet.features; net.classifier.* the Linear "
                   "(weight [out, C*H*W] over PyTorch's NCHW flattening).", cases)

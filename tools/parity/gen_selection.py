@@ -172,6 +172,21 @@ def main():
     # centres, so the distances are exact in float32 too).
     x = np.array([[0, 0], [2, 0], [10, 0], [12, 0], [11, 3], [11, -3]], float)
     kc.append(kcenter_case("ties_nearest", x, [0, 2], 300, check_margin=False))
+    # Empty clusters after the first step (where dcbench's pruned steps keep only bounds on
+    # the distances): the first cases of a fixed random search, on a 1/4 grid.
+    srng = np.random.default_rng(5)
+    late = 0
+    while late < 3:
+        n = int(srng.integers(8, 30))
+        k = int(srng.integers(3, min(n, 12)))
+        dim = int(srng.integers(1, 4))
+        x = np.round(clustered(srng, n, dim, int(srng.integers(1, 4)), 1.5) * 4) / 4
+        init = [int(i) for i in srng.permutation(n)[:k]]
+        first = kmeans(x, init, 1)[4]
+        _, _, _, _, relocs, marg = kmeans(x, init, 300)
+        if relocs > first and marg > 1e-3:
+            late += 1
+            kc.append(kcenter_case(f"late_empty_cluster_{late}_n{n}_k{k}_d{dim}", x, init, 300, check_margin=False))
     fixture.write("kcenter", "tools/parity/gen_selection.py:kmeans+nearest_distinct (our NumPy rendering of "
                   "DC-Bench appendix Algorithm 1; the oracle has no K-Center code)", GEN,
                   "Per-class K-Center core: Lloyd k-means from the given initial centres (init: positions of "

@@ -174,6 +174,22 @@ func (it *iteration) step(real []float32) (loss float64, err error) {
 // keeps the memory of B=256 real images per class in bounds), or all together when
 // jointReal is set, as the reference does for batch-norm networks (where the batch matters).
 func Loss(ctx *context.Context, embed func(x *Node) *Node, dsa *augment.DSA, real *Node, syn []*Node, jointReal bool) *Node {
+	var aug Augmenter
+	if dsa != nil && len(dsa.Ops()) > 0 {
+		aug = func(_ int, real, syn *Node) (*Node, *Node) {
+			out := dsa.Siamese(ctx, real, syn)
+			return out[0], out[1]
+		}
+	}
+	return LossWith(embed, aug, real, syn, jointReal)
+}
+
+// Augmenter augments class c's real and synthetic batches (DM: with one shared DSA draw).
+type Augmenter func(c int, real, syn *Node) (realAug, synAug *Node)
+
+// LossWith is Loss with the augmentation given as a function (nil for none): the parity tests
+// replay the reference's recorded DSA draws through it.
+func LossWith(embed func(x *Node) *Node, aug Augmenter, real *Node, syn []*Node, jointReal bool) *Node {
 	k := len(syn)
 	n := real.Shape().Dimensions[0]
 	if n%k != 0 {
@@ -189,9 +205,8 @@ func Loss(ctx *context.Context, embed func(x *Node) *Node, dsa *augment.DSA, rea
 	for c := 0; c < k; c++ {
 		realParts[c] = Reshape(SliceAxis(byClass, 0, AxisElem(c)), append([]int{b}, rest...)...)
 		synAug[c] = syn[c]
-		if dsa != nil && len(dsa.Ops()) > 0 {
-			out := dsa.Siamese(ctx, realParts[c], syn[c])
-			realParts[c], synAug[c] = out[0], out[1]
+		if aug != nil {
+			realParts[c], synAug[c] = aug(c, realParts[c], syn[c])
 		}
 	}
 	var mr *Node // [K, F]

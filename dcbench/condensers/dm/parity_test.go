@@ -1,19 +1,51 @@
 package dm
 
 import (
+	"fmt"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/dcbench/dcbench/dcbench/augment"
 	"github.com/dcbench/dcbench/dcbench/internal/parity"
 	"github.com/dcbench/dcbench/dcbench/models"
 )
 
-// TestParityLoss checks Loss and its gradient w.r.t. the synthetic images against
+// replayDraw returns class cl's recorded DSA draw (arrays draw.<cl>.<Field>, one value each)
+// as a batch-1 augment.Params; fields the draw lacks (ops that did not run) get identity values.
+func replayDraw(t *testing.T, g *Graph, c *parity.Case, dsa *augment.DSA, cl int) *augment.Params {
+	t.Helper()
+	id := augment.IdentityValues()
+	field := func(name string, identity float64) *Node {
+		if a, ok := c.Arrays[fmt.Sprintf("draw.%d.%s", cl, name)]; ok {
+			return Const(g, []float64{a.Data[0]})
+		}
+		return Const(g, []float64{identity})
+	}
+	ops := dsa.Ops()
+	op := ops[int(c.Array(t, fmt.Sprintf("draw.%d.op_index", cl)).Data[0])]
+	return &augment.Params{
+		Op:         Const(g, int32(op)),
+		Brightness: field("Brightness", id.Brightness),
+		Saturation: field("Saturation", id.Saturation),
+		Contrast:   field("Contrast", id.Contrast),
+		CropX:      field("CropX", float64(id.CropX)),
+		CropY:      field("CropY", float64(id.CropY)),
+		CutoutX:    field("CutoutX", float64(id.CutoutX)),
+		CutoutY:    field("CutoutY", float64(id.CutoutY)),
+		Flip:       field("Flip", 0),
+		ScaleX:     field("ScaleX", id.ScaleX),
+		ScaleY:     field("ScaleY", id.ScaleY),
+		Rotate:     field("Rotate", id.Rotate),
+	}
+}
+
+// TestParityLoss checks Loss (LossWith) and its gradient w.r.t. the synthetic images against
 // DatasetCondensation/main_DM.py's loop body on a given ConvNet (tools/parity/gen_dm.py), in
-// float64, without augmentation.
+// float64, without augmentation and with DSA (the reference's recorded siamese draw of each
+// class replayed on augment.DSA).
 func TestParityLoss(t *testing.T) {
 	f := parity.Load(t, "dm")
 	for _, c := range f.Cases {
@@ -30,11 +62,27 @@ func TestParityLoss(t *testing.T) {
 				t.Fatalf("%d conv blocks in the fixture, depth %d", n, c.Int(t, "depth"))
 			}
 			joint := c.String(t, "norm") == "batchnorm"
+			var dsa *augment.DSA
+			if strategy := c.String(t, "dsa"); strategy != "" {
+				cfg := augment.DefaultConfig()
+				cfg.Strategy = strategy
+				var err error
+				if dsa, err = augment.NewDSA(cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
 			exec := context.MustNewExec(backend, ctx.Checked(false), func(ctx *context.Context, in []*Node) []*Node {
 				real, parts := in[0], in[1:] // the classes' images as inputs: Slice's gradient needs Pad
 				ctx.SetTraining(real.Graph(), true)
 				embed := func(x *Node) *Node { return models.ConvNetEmbed(ctx, x) }
-				loss := Loss(ctx, embed, nil, real, parts, joint)
+				var aug Augmenter
+				if dsa != nil { // the reference's draw of each class, shared by its real and synthetic batch
+					aug = func(cl int, r, s *Node) (*Node, *Node) {
+						p := replayDraw(t, real.Graph(), &c, dsa, cl)
+						return dsa.Apply(p, r), dsa.Apply(p, s)
+					}
+				}
+				loss := LossWith(embed, aug, real, parts, joint)
 				return append([]*Node{loss}, Gradient(loss, parts...)...)
 			})
 			syn := parity.NCHWToNHWC(synA).Data

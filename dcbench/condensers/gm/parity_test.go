@@ -1,6 +1,7 @@
 package gm
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -8,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/dcbench/dcbench/dcbench/augment"
 	"github.com/dcbench/dcbench/dcbench/internal/parity"
 	"github.com/dcbench/dcbench/dcbench/models"
 )
@@ -56,16 +58,55 @@ func classInputs(a parity.Array, k, n int) []any {
 	return out
 }
 
+// replayDraw returns class cl's recorded DSA draw (arrays draw.<cl>.<Field>) as a batch-1
+// augment.Params; fields of ops that did not run get identity values.
+func replayDraw(t *testing.T, g *Graph, c *parity.Case, dsa *augment.DSA, cl int) *augment.Params {
+	t.Helper()
+	id := augment.IdentityValues()
+	field := func(name string, identity float64) *Node {
+		if a, ok := c.Arrays[fmt.Sprintf("draw.%d.%s", cl, name)]; ok {
+			return Const(g, []float64{a.Data[0]})
+		}
+		return Const(g, []float64{identity})
+	}
+	op := dsa.Ops()[int(c.Array(t, fmt.Sprintf("draw.%d.op_index", cl)).Data[0])]
+	return &augment.Params{
+		Op:         Const(g, int32(op)),
+		Brightness: field("Brightness", id.Brightness),
+		Saturation: field("Saturation", id.Saturation),
+		Contrast:   field("Contrast", id.Contrast),
+		CropX:      field("CropX", float64(id.CropX)),
+		CropY:      field("CropY", float64(id.CropY)),
+		CutoutX:    field("CutoutX", float64(id.CutoutX)),
+		CutoutY:    field("CutoutY", float64(id.CutoutY)),
+		Flip:       field("Flip", 0),
+		ScaleX:     field("ScaleX", id.ScaleX),
+		ScaleY:     field("ScaleY", id.ScaleY),
+		Rotate:     field("Rotate", id.Rotate),
+	}
+}
+
 // TestParityMatch checks the per-class matching distance (classDistance: cross-entropy
 // gradients on real and synthetic batches, MatchDistance) and the gradient of their sum
 // w.r.t. the synthetic images against DatasetCondensation/main.py with utils.py:match_loss
-// ('ours') on given ConvNets (tools/parity/gen_gm.py), in float64, without augmentation.
+// ('ours') on given ConvNets (tools/parity/gen_gm.py), in float64, without augmentation and
+// with DSA (each class's recorded siamese draw replayed on both batches, as matchGraph does
+// with augment.DSA.Siamese).
 func TestParityMatch(t *testing.T) {
 	f := parity.Load(t, "gm")
 	for _, c := range f.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			k, b, ipc := c.Int(t, "classes"), c.Int(t, "batch_real"), c.Int(t, "ipc")
 			m, ctx, h, w, ch := parityMatcher(t, &c)
+			var dsa *augment.DSA
+			if strategy := c.String(t, "dsa"); strategy != "" {
+				cfg := augment.DefaultConfig()
+				cfg.Strategy = strategy
+				var err error
+				if dsa, err = augment.NewDSA(cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
 			exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, in []*Node) []*Node {
 				g := in[0].Graph()
 				ctx.SetTraining(g, true)
@@ -73,7 +114,12 @@ func TestParityMatch(t *testing.T) {
 				dists := make([]*Node, k)
 				var total *Node
 				for cl := 0; cl < k; cl++ {
-					dists[cl] = m.classDistance(ctx, in[cl], in[k+cl], cl, params)
+					r, s := in[cl], in[k+cl]
+					if dsa != nil { // the reference's draw of the class, shared by both batches
+						p := replayDraw(t, g, &c, dsa, cl)
+						r, s = dsa.Apply(p, r), dsa.Apply(p, s)
+					}
+					dists[cl] = m.classDistance(ctx, r, s, cl, params)
 					if total == nil {
 						total = dists[cl]
 					} else {

@@ -1,6 +1,7 @@
 package mtt
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -9,8 +10,11 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/condensers/synth"
 	"github.com/dcbench/dcbench/dcbench/expert"
 	"github.com/dcbench/dcbench/dcbench/internal/parity"
+	"github.com/dcbench/dcbench/dcbench/method"
 )
 
 // parityParams converts a fixture's reference parameters (prefix+"features.<i>.weight", ...,
@@ -117,6 +121,91 @@ func TestParityUnrolled(t *testing.T) {
 			parity.Close(t, "grad lr", dlr, c.Array(t, "grad_lr").Data, 1e-9)
 			t.Logf("loss max rel err %.2g, grad images %.2g, grad lr %.2g", parity.MaxRelErr(loss, c.Array(t, "loss").Data),
 				parity.MaxRelErr(grad, c.Array(t, "grad_images").Data), parity.MaxRelErr(dlr, c.Array(t, "grad_lr").Data))
+		})
+	}
+}
+
+// TestParityEngine checks the condenser's own path, Engine.Gradients (float32, flat parameter
+// vectors in Arch.Layout order, images held by a synth.Set), in both memory modes against the
+// same distill.py fixture: float32 end to end, so the tolerance is 1e-4 (not 1e-9).
+func TestParityEngine(t *testing.T) {
+	f := parity.Load(t, "mtt")
+	for _, c := range f.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			imgs := c.Array(t, "images")
+			n, ch, h, w := imgs.Shape[0], imgs.Shape[1], imgs.Shape[2], imgs.Shape[3]
+			k, ipc := c.Int(t, "classes"), c.Int(t, "ipc")
+			arch := expert.Arch{Width: c.Int(t, "width"), Depth: c.Int(t, "depth"), Norm: c.String(t, "norm"),
+				H: h, W: w, C: ch, Classes: k}
+			nhwc := parity.NCHWToNHWC(imgs).Data
+			d := &datasets.Dataset{Name: "parity", Split: "train", N: n, H: h, W: w, C: ch, Normalized: true}
+			for i := 0; i < ch; i++ {
+				d.Mean, d.Std = append(d.Mean, 0), append(d.Std, 1)
+			}
+			for i := 0; i < n; i++ {
+				d.Labels = append(d.Labels, int32(i/ipc))
+			}
+			for _, v := range nhwc {
+				d.Images = append(d.Images, float32(v))
+			}
+			for i := 0; i < k; i++ {
+				d.Classes = append(d.Classes, fmt.Sprintf("c%d", i))
+			}
+			s, err := synth.New(method.Request{Context: context.Background(), Train: d, IPC: ipc, Seed: 1, Backend: backend,
+				Progress: func(int, int, string) {}}, synth.Options{Method: "mtt", Iterations: 1, LR: 1, Momentum: 0.5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := ipc * h * w * ch
+			for cl := 0; cl < k; cl++ { // the fixture's images, whatever the initialisation drew
+				v := s.Context().GetVariableByScopeAndName(synth.ImagesScope, fmt.Sprintf("c%03d", cl))
+				if v == nil {
+					t.Fatalf("no image variable of class %d", cl)
+				}
+				if err := v.SetValue(tensors.FromFlatDataAndDimensions(append([]float32(nil), d.Images[cl*size:(cl+1)*size]...), ipc, h, w, ch)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			flat := func(prefix string) []float32 {
+				var out []float32
+				for _, p := range parityParams(t, &c, arch, prefix) {
+					for _, v := range tensors.MustCopyFlatData[float64](p) {
+						out = append(out, float32(v))
+					}
+				}
+				return out
+			}
+			start, target := flat("start."), flat("target.")
+			var draw Draw
+			for _, v := range c.Array(t, "steps_idx").Data {
+				draw.Idx = append(draw.Idx, int32(v))
+			}
+			draw.RNGs = make([]uint64, 3*c.Int(t, "syn_steps"))
+			for _, recompute := range []bool{false, true} {
+				e, err := NewEngine(backend, s, arch, nil, c.Int(t, "syn_steps"), c.Int(t, "batch_syn"), recompute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g, err := e.Gradients(start, target, draw, c.Float(t, "syn_lr"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var gi []float64
+				for _, tt := range g.Images {
+					for _, v := range tensors.MustCopyFlatData[float32](tt) {
+						gi = append(gi, float64(v))
+					}
+				}
+				e.Finalize()
+				grad := parity.NHWCToNCHW(parity.Array{Shape: []int{n, h, w, ch}, Data: gi}).Data
+				mode := fmt.Sprintf("recompute=%v: ", recompute)
+				parity.Close(t, mode+"loss", []float64{g.Loss}, c.Array(t, "loss").Data, 1e-4)
+				parity.Close(t, mode+"grad images", grad, c.Array(t, "grad_images").Data, 1e-4)
+				parity.Close(t, mode+"grad lr", []float64{g.LR}, c.Array(t, "grad_lr").Data, 1e-4)
+				t.Logf("%sloss max rel err %.2g, grad images %.2g, grad lr %.2g", mode,
+					parity.MaxRelErr([]float64{g.Loss}, c.Array(t, "loss").Data),
+					parity.MaxRelErr(grad, c.Array(t, "grad_images").Data), parity.MaxRelErr([]float64{g.LR}, c.Array(t, "grad_lr").Data))
+			}
 		})
 	}
 }
