@@ -131,8 +131,18 @@ func (s *gatherDotSpec) run(ins []any, out any) error {
 					acc = partial[wk]
 				}
 			}
-			for {
-				c := int(next.Add(1) - 1)
+			// Output rows are disjoint, so their chunks are taken as they come; the sums of
+			// the transposed product take a fixed run of chunks per worker, so that every sum
+			// adds the same terms in the same order whatever the timing (the same seed gives
+			// the same result).
+			first, last := wk*numChunks/workers, (wk+1)*numChunks/workers
+			for ci := first; ; ci++ {
+				c := ci
+				if !d.lhsTrans {
+					c = int(next.Add(1) - 1)
+				} else if c >= last {
+					return
+				}
 				if c >= numChunks {
 					return
 				}

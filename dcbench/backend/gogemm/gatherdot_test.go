@@ -1,6 +1,7 @@
 package gogemm
 
 import (
+	"math"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -56,5 +57,36 @@ func TestGatheredProducts(t *testing.T) {
 				t.Errorf("%d gathered products and %d row gathers run, want 1 and 0", gathered, gathers)
 			}
 		})
+	}
+}
+
+// TestGatheredKernelGradientDeterministic runs the transposed gathered product (a kernel
+// gradient: a sum over many chunks, split among the workers) many times on one input: every
+// run must give the same bits, whatever the workers' timing. Chunks taken by whichever worker
+// is free would change which partial sum a chunk joins, and so the rounding.
+func TestGatheredKernelGradientDeterministic(t *testing.T) {
+	_, got := backendsUnderTest(t)
+	const rows, width, taps = 20000, 8, 9 // many chunks of gatherChunkFloats
+	idx := make([]int32, rows*taps)
+	for i := range idx {
+		idx[i] = int32((i * 7919) % rows)
+	}
+	fn := func(x *graph.Node) *graph.Node {
+		p := graph.Reshape(graph.Gather(x, graph.Reshape(graph.Const(x.Graph(), idx), rows*taps, 1)), rows, taps*width)
+		v := graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, 3))
+		return graph.DotGeneral(p, []int{0}, nil, v, []int{0}, nil) // [taps·width, 3]
+	}
+	exec := graph.MustNewExec(got, fn)
+	x := randTensor[float32](7, rows, width)
+	first := exec.MustExec1(x).Value().([][]float32)
+	for run := 1; run < 40; run++ {
+		again := exec.MustExec1(x).Value().([][]float32)
+		for i := range first {
+			for j := range first[i] {
+				if math.Float32bits(first[i][j]) != math.Float32bits(again[i][j]) {
+					t.Fatalf("run %d: element [%d][%d] = %v, first run %v", run, i, j, again[i][j], first[i][j])
+				}
+			}
+		}
 	}
 }
