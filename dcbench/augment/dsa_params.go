@@ -192,3 +192,25 @@ func (v ParamValues) Const(g *Graph) *Params {
 		Rotate:     c(v.Rotate),
 	}
 }
+
+// ParamsFromFields builds the Params of op (an int32 scalar node) from one node per field:
+// field(name, identity) returns the values of the field called name (e.g. "CropX", as the
+// Params field), given the value that leaves images unchanged. Tests use it to replay draws
+// recorded elsewhere.
+func ParamsFromFields(op *Node, field func(name string, identity float64) *Node) *Params {
+	id := IdentityValues()
+	return &Params{
+		Op:         op,
+		Brightness: field("Brightness", id.Brightness),
+		Saturation: field("Saturation", id.Saturation),
+		Contrast:   field("Contrast", id.Contrast),
+		CropX:      field("CropX", float64(id.CropX)),
+		CropY:      field("CropY", float64(id.CropY)),
+		CutoutX:    field("CutoutX", float64(id.CutoutX)),
+		CutoutY:    field("CutoutY", float64(id.CutoutY)),
+		Flip:       field("Flip", 0),
+		ScaleX:     field("ScaleX", id.ScaleX),
+		ScaleY:     field("ScaleY", id.ScaleY),
+		Rotate:     field("Rotate", id.Rotate),
+	}
+}

@@ -16,7 +16,6 @@ import (
 func replayParams(t *testing.T, g *Graph, c *parity.Case, a *DSA, n int) *Params {
 	t.Helper()
 	siamese := c.Params["siamese"] == true
-	id := IdentityValues()
 	field := func(name string, identity float64) *Node {
 		arr, ok := c.Arrays["draw."+name]
 		if !ok {
@@ -35,20 +34,7 @@ func replayParams(t *testing.T, g *Graph, c *parity.Case, a *DSA, n int) *Params
 	if arr, ok := c.Arrays["draw.op_index"]; ok {
 		op = ops[int(arr.Data[0])]
 	}
-	return &Params{
-		Op:         Const(g, int32(op)),
-		Brightness: field("Brightness", id.Brightness),
-		Saturation: field("Saturation", id.Saturation),
-		Contrast:   field("Contrast", id.Contrast),
-		CropX:      field("CropX", float64(id.CropX)),
-		CropY:      field("CropY", float64(id.CropY)),
-		CutoutX:    field("CutoutX", float64(id.CutoutX)),
-		CutoutY:    field("CutoutY", float64(id.CutoutY)),
-		Flip:       field("Flip", 0),
-		ScaleX:     field("ScaleX", id.ScaleX),
-		ScaleY:     field("ScaleY", id.ScaleY),
-		Rotate:     field("Rotate", id.Rotate),
-	}
+	return ParamsFromFields(Const(g, int32(op)), field)
 }
 
 // drawsDiffer reports whether some recorded draw of the case differs between samples.

@@ -17,7 +17,6 @@ import (
 // as a batch-1 augment.Params; fields the draw lacks (ops that did not run) get identity values.
 func replayDraw(t *testing.T, g *Graph, c *parity.Case, dsa *augment.DSA, cl int) *augment.Params {
 	t.Helper()
-	id := augment.IdentityValues()
 	field := func(name string, identity float64) *Node {
 		if a, ok := c.Arrays[fmt.Sprintf("draw.%d.%s", cl, name)]; ok {
 			return Const(g, []float64{a.Data[0]})
@@ -26,20 +25,7 @@ func replayDraw(t *testing.T, g *Graph, c *parity.Case, dsa *augment.DSA, cl int
 	}
 	ops := dsa.Ops()
 	op := ops[int(c.Array(t, fmt.Sprintf("draw.%d.op_index", cl)).Data[0])]
-	return &augment.Params{
-		Op:         Const(g, int32(op)),
-		Brightness: field("Brightness", id.Brightness),
-		Saturation: field("Saturation", id.Saturation),
-		Contrast:   field("Contrast", id.Contrast),
-		CropX:      field("CropX", float64(id.CropX)),
-		CropY:      field("CropY", float64(id.CropY)),
-		CutoutX:    field("CutoutX", float64(id.CutoutX)),
-		CutoutY:    field("CutoutY", float64(id.CutoutY)),
-		Flip:       field("Flip", 0),
-		ScaleX:     field("ScaleX", id.ScaleX),
-		ScaleY:     field("ScaleY", id.ScaleY),
-		Rotate:     field("Rotate", id.Rotate),
-	}
+	return augment.ParamsFromFields(Const(g, int32(op)), field)
 }
 
 // TestParityLoss checks Loss (LossWith) and its gradient w.r.t. the synthetic images against
