@@ -4,6 +4,7 @@ float32 images (NHWC), n int32 labels and a CRC-32 of everything before it, all 
 """
 
 import json
+import os
 import struct
 import zlib
 
@@ -45,6 +46,4 @@ def write(path, header, images, labels):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF))
-    import os
-
     os.replace(tmp, path)

@@ -148,7 +148,7 @@ def main():
         done = it + 1
         if done % 10 == 0 or done == args.iterations or it == start:
             print(f"iter {done}/{args.iterations} loss {np.mean(losses[-10:]) / ncls:.4f} "
-                  f"({seconds / (done - 0):.2f} s/iter so far)", flush=True)
+                  f"({seconds / done:.2f} s/iter so far)", flush=True)
         if args.checkpoint_every > 0 and done % args.checkpoint_every == 0:
             save_checkpoint(done)
         if done in args.snapshot:
