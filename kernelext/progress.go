@@ -48,6 +48,10 @@ type ProgressOptions struct {
 	// HTML receives the notebook rendering; nil means gonbui.UpdateHTML on an output block
 	// created for this progress bar.
 	HTML func(html string)
+	// Initial is the count already done when the bar starts: a run resumed from a
+	// checkpoint, or a bar created at a loop's first report. Those steps fill the bar but
+	// are left out of the rate and ETA, which count only the steps made since the start.
+	Initial int
 }
 
 // Progress reports the progress of a long loop (condensation iterations, evaluation runs):
@@ -114,7 +118,8 @@ func NewProgressWith(title string, total int, opts ProgressOptions) *Progress {
 		opts.HTML = func(h string) { gonbui.UpdateHTML(id, h) }
 	}
 	now := opts.Now()
-	p := &Progress{title: title, total: total, opts: opts, mode: mode, start: now, last: now}
+	initial := max(opts.Initial, 0)
+	p := &Progress{title: title, total: total, done: initial, opts: opts, mode: mode, start: now, last: now}
 	if mode == ProgressNotebook {
 		p.render(now) // show the empty bar at once
 	}
@@ -229,8 +234,8 @@ func (p *Progress) stats(now time.Time) (count, rate, elapsed, eta string) {
 		count = fmt.Sprint(p.done)
 	}
 	elapsed = fmtDuration(el)
-	if el > 0 && p.done > 0 {
-		r := float64(p.done) / el.Seconds()
+	if made := p.done - max(p.opts.Initial, 0); el > 0 && made > 0 {
+		r := float64(made) / el.Seconds()
 		rate = fmtRate(r)
 		if p.total > 0 && p.done < p.total && !p.finished {
 			eta = fmtDuration(time.Duration(float64(p.total-p.done) / r * float64(time.Second)))

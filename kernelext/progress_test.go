@@ -201,3 +201,36 @@ func ExampleNewProgressWith() {
 	// evaluate: 100% 5/5 30.00s/it elapsed 2:30 run 5
 	// evaluate: done 5/5 30.00s/it elapsed 2:30 run 5
 }
+
+// TestProgressInitial: steps already done when the bar starts (a resumed run) fill the bar
+// but stay out of the rate and ETA.
+func TestProgressInitial(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		initial int
+		updates []int // one update every 2 s
+		want    string
+	}{
+		{"fresh", 0, []int{1, 2}, "cond: 20% 2/10 2.00s/it elapsed 0:04 ETA 0:16"},
+		{"created at the first report", 1, []int{2, 3}, "cond: 30% 3/10 2.00s/it elapsed 0:04 ETA 0:14"},
+		{"resumed at 5", 5, []int{6, 7}, "cond: 70% 7/10 2.00s/it elapsed 0:04 ETA 0:06"},
+		{"resumed, nothing made yet", 5, []int{5}, "cond: 50% 5/10 elapsed 0:02"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			clk := newFakeClock()
+			p := NewProgressWith("cond", 10, ProgressOptions{Writer: &buf, Now: clk.Now, Mode: ProgressLog,
+				Interval: time.Hour, LogPercentStep: -1, Initial: tc.initial})
+			for _, u := range tc.updates {
+				clk.Advance(2 * time.Second)
+				p.Update(u, "")
+			}
+			p.mu.Lock()
+			got := p.logLine(clk.Now())
+			p.mu.Unlock()
+			if got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -111,7 +111,9 @@ func (c *common) progress(title string) (dcbench.ProgressFunc, func()) {
 	var bar *kernelext.Progress
 	return func(done, total int, msg string) {
 			if bar == nil {
-				bar = kernelext.NewProgressWith(title, total, kernelext.ProgressOptions{Writer: os.Stderr})
+				// Created at the first report: the steps done by then (one, or the
+				// iterations a resumed run restored) are not in the rate.
+				bar = kernelext.NewProgressWith(title, total, kernelext.ProgressOptions{Writer: os.Stderr, Initial: done})
 			}
 			bar.Update(done, msg)
 		}, func() {

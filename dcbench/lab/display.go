@@ -44,7 +44,9 @@ func Progress(title string) (dcbench.ProgressFunc, func()) {
 			if bar != nil {
 				bar.Done()
 			}
-			bar, total = kernelext.NewProgress(title, t), t
+			// Created at the phase's first report: the steps done by then (one, or the
+			// iterations a resumed run restored) are not in the rate.
+			bar, total = kernelext.NewProgressWith(title, t, kernelext.ProgressOptions{Initial: n}), t
 		}
 		bar.Update(n, msg)
 	}
