@@ -17,10 +17,9 @@ func cmdEval(args []string) error {
 	var c common
 	c.register(fs)
 	var (
-		setFile, modelList, optimizer, augment, results string
-		numEval, epochs, batch, testN                   int
-		lr                                              float64
-		perBatch                                        bool
+		setFile, modelList, optimizer, augment, results, hostAug string
+		numEval, epochs, batch, testN                            int
+		lr                                                       float64
 	)
 	fs.StringVar(&setFile, "set", "", "evaluate this saved condensed set instead of condensing")
 	fs.StringVar(&modelList, "model", "convnet", "comma-separated models to train on the set: "+strings.Join(models.Names(), ", "))
@@ -32,7 +31,7 @@ func cmdEval(args []string) error {
 	fs.StringVar(&augment, "augment", "none", "training augmentation: none, dsa, imagenet_aug, randaug, autoaug")
 	fs.StringVar(&augment, "aug", "none", "alias of --augment")
 	fs.IntVar(&testN, "test-n", 0, "evaluate on this many test images, class-balanced (the first n/classes of each class); 0 = all")
-	fs.BoolVar(&perBatch, "per-batch-augment", false, "one augmentation draw per batch, as the reference (default: per image)")
+	fs.StringVar(&hostAug, "host-augment", train.HostAugmentReference, hostAugmentUsage)
 	fs.StringVar(&results, "results", "results/results.jsonl", "append one JSON record per run to this file (\"\" for none)")
 	if err := parse(fs, args); err != nil {
 		if err == errHelp {
@@ -48,6 +47,12 @@ func cmdEval(args []string) error {
 	}
 	if numEval < 1 {
 		return usageError{fmt.Errorf("--num-eval must be at least 1, got %d", numEval)}
+	}
+	// The evaluation setting is checked before any data is read or condensed.
+	cfg := train.Config{Epochs: epochs, BatchSize: batch, Optimizer: optimizer, LR: lr, Augment: augment,
+		HostAugment: hostAug, Seed: c.seed}
+	if err := cfg.Defaults().Validate(); err != nil {
+		return usageError{err}
 	}
 	b, data, dname, err := c.open()
 	if err != nil {
@@ -85,11 +90,6 @@ func cmdEval(args []string) error {
 	}
 	logf(c.quiet, os.Stderr, "condensed set: %s\n", set)
 
-	cfg := train.Config{Epochs: epochs, BatchSize: batch, Optimizer: optimizer, LR: lr, Augment: augment,
-		PerBatchAugment: perBatch, Seed: c.seed}
-	if err := cfg.Defaults().Validate(); err != nil {
-		return usageError{err}
-	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "dataset\tmethod\tipc\tmodel\taugment\tepochs\truns\taccuracy %%\tpaper %%\ts/epoch\n")
 	for _, m := range names {

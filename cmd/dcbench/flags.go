@@ -14,6 +14,7 @@ import (
 	"github.com/dcbench/dcbench/datasets"
 	"github.com/dcbench/dcbench/dcbench"
 	"github.com/dcbench/dcbench/dcbench/backend"
+	"github.com/dcbench/dcbench/dcbench/train"
 	"github.com/dcbench/dcbench/kernelext"
 )
 
@@ -102,6 +103,10 @@ func (c *common) backend() (backends.Backend, string, error) {
 	}
 	return b, fmt.Sprintf("%s [%s]", backend.Describe(b), choice.Reason), nil
 }
+
+// hostAugmentUsage describes --host-augment.
+const hostAugmentUsage = "how imagenet_aug, randaug and autoaug draw: " + train.HostAugmentReference +
+	" (DC-Bench's evaluator: one draw per batch, uint8 images) or " + train.HostAugmentPerImage + " (one draw per image, float images)"
 
 // progress returns a progress callback drawing a bar on stderr (nil when quiet).
 func (c *common) progress(title string) (dcbench.ProgressFunc, func()) {

@@ -49,6 +49,7 @@ func TestBadInput(t *testing.T) {
 		{"ipc too large", []string{"eval", "--ipc", "101", "--quiet", "--results", ""}, 1, "IPC 101 is larger than class 0 (airplane)"},
 		{"bad optimizer", []string{"eval", "--optimizer", "rmsprop", "--ipc", "1", "--quiet", "--results", ""}, 2, `unknown optimizer "rmsprop"`},
 		{"bad augmentation", []string{"eval", "--aug", "mixup", "--ipc", "1", "--quiet", "--results", ""}, 2, `unknown augmentation "mixup"`},
+		{"bad host augmentation", []string{"eval", "--aug", "randaug", "--host-augment", "per_batch", "--method", "dm", "--quiet", "--results", ""}, 2, `unknown host augmentation mode "per_batch" (valid: reference, per_image)`},
 		{"missing set file", []string{"eval", "--set", filepath.Join(dir, "missing.dcb"), "--quiet"}, 1, "missing.dcb"},
 		{"corrupt set file", []string{"eval", "--set", corrupt, "--quiet"}, 1, "corrupt.dcb"},
 		{"bad backend", []string{"eval", "--backend", "tpu9"}, 1, `unknown backend "tpu9"`},

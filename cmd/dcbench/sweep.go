@@ -13,6 +13,7 @@ import (
 	"github.com/dcbench/dcbench/dcbench/backend"
 	"github.com/dcbench/dcbench/dcbench/results"
 	"github.com/dcbench/dcbench/dcbench/sweep"
+	"github.com/dcbench/dcbench/dcbench/train"
 )
 
 // commaList collects a comma-separated (and repeatable) flag.
@@ -33,7 +34,8 @@ func cmdSweep(args []string) error {
 		seeds, cseeds, retry, dataDirs                                     commaList
 		epochs, batch, testN, shards                                       int
 		lr                                                                 float64
-		dryRun, quiet, perBatch                                            bool
+		dryRun, quiet                                                      bool
+		hostAug                                                            string
 	)
 	fs.StringVar(&specFile, "spec", "", "sweep spec file, JSON or YAML (see docs/sweeps.md)")
 	fs.Var(&presets, "preset", "appendix grid(s): "+strings.Join(sweep.Presets(), ", "))
@@ -51,7 +53,7 @@ func cmdSweep(args []string) error {
 	fs.IntVar(&batch, "batch", 0, "training batch size (default 256)")
 	fs.Float64Var(&lr, "lr", 0, "learning rate (default 0.01 for sgd, 0.003 for adam as DC-Bench's evaluator)")
 	fs.IntVar(&testN, "test-n", 0, "evaluate on this many test images, class-balanced; 0 = all")
-	fs.BoolVar(&perBatch, "per-batch-augment", false, "one augmentation draw per batch, as the reference")
+	fs.StringVar(&hostAug, "host-augment", "", hostAugmentUsage+" (default: the spec's, else "+train.HostAugmentReference+")")
 	fs.Var(&dataDirs, "data", "NAME=DIR: folder or archive of a dataset (repeatable)")
 	fs.StringVar(&resultsDir, "results", "results", "results folder: records/*.jsonl and the condensed-set cache sets/*.dcb")
 	fs.StringVar(&shardStr, "shard", "", "run only shard INDEX/COUNT of the grid (0-based), e.g. 0/4 (default: from $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID, else all)")
@@ -79,7 +81,7 @@ func cmdSweep(args []string) error {
 	}
 	over := sweep.Spec{Preset: sweep.StringList(presets), Kind: kind, Datasets: sweep.StringList(datasetsF),
 		Methods: sweep.StringList(methods), Augment: sweep.StringList(augs), Models: sweep.StringList(modelsF),
-		Optimizers: sweep.StringList(optimizers), Epochs: epochs, Batch: batch, LR: lr, TestN: testN, PerBatchAugment: perBatch}
+		Optimizers: sweep.StringList(optimizers), Epochs: epochs, Batch: batch, LR: lr, TestN: testN, HostAugment: hostAug}
 	var err error
 	if over.IPC, err = parseIntList("ipc", ipcs); err != nil {
 		return err

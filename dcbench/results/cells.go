@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dcbench/dcbench/dcbench/reference"
+	"github.com/dcbench/dcbench/dcbench/train"
 	"github.com/dcbench/dcbench/kernelext"
 )
 
@@ -245,8 +246,8 @@ func describe(c Config, skip ...string) string {
 		if c.DSAStrategy != ref.DSAStrategy {
 			parts = append(parts, "dsa "+c.DSAStrategy)
 		}
-		if c.PerBatchAugment {
-			parts = append(parts, "per-batch aug")
+		if c.HostAugment == train.HostAugmentPerImage {
+			parts = append(parts, "per-image aug")
 		}
 		if len(c.ModelParams) > 0 {
 			parts = append(parts, paramString(c.ModelParams))

@@ -50,19 +50,19 @@ type Config struct {
 	CondenseParams map[string]any `json:"condense_params,omitempty"`
 
 	// The evaluation training setting (train.Config); empty for KindCost.
-	Model           string         `json:"model,omitempty"`
-	ModelParams     map[string]any `json:"model_params,omitempty"`
-	Augment         string         `json:"augment,omitempty"`
-	Epochs          int            `json:"epochs,omitempty"`
-	Optimizer       string         `json:"optimizer,omitempty"`
-	LR              float64        `json:"lr,omitempty"`
-	Momentum        float64        `json:"momentum,omitempty"`
-	NoMomentum      bool           `json:"no_momentum,omitempty"`
-	WeightDecay     float64        `json:"weight_decay,omitempty"`
-	NoWeightDecay   bool           `json:"no_weight_decay,omitempty"`
-	Batch           int            `json:"batch,omitempty"`
-	DSAStrategy     string         `json:"dsa_strategy,omitempty"`
-	PerBatchAugment bool           `json:"per_batch_augment,omitempty"`
+	Model         string         `json:"model,omitempty"`
+	ModelParams   map[string]any `json:"model_params,omitempty"`
+	Augment       string         `json:"augment,omitempty"`
+	Epochs        int            `json:"epochs,omitempty"`
+	Optimizer     string         `json:"optimizer,omitempty"`
+	LR            float64        `json:"lr,omitempty"`
+	Momentum      float64        `json:"momentum,omitempty"`
+	NoMomentum    bool           `json:"no_momentum,omitempty"`
+	WeightDecay   float64        `json:"weight_decay,omitempty"`
+	NoWeightDecay bool           `json:"no_weight_decay,omitempty"`
+	Batch         int            `json:"batch,omitempty"`
+	DSAStrategy   string         `json:"dsa_strategy,omitempty"`
+	HostAugment   string         `json:"host_augment,omitempty"`
 	// TestN evaluates on a class-balanced subset of this many test images (0: all).
 	TestN int `json:"test_n,omitempty"`
 }
@@ -121,6 +121,10 @@ func (c Config) Normalize() Config {
 	if c.Augment != "dsa" {
 		c.DSAStrategy = "" // only DSA reads it
 	}
+	c.HostAugment = t.HostAugment
+	if !train.IsHostAugment(c.Augment) {
+		c.HostAugment = "" // only the host augmentations read it
+	}
 	return c
 }
 
@@ -129,7 +133,7 @@ func (c Config) Train(seed uint64) train.Config {
 	return train.Config{Model: c.Model, ModelParams: c.ModelParams, Epochs: c.Epochs, BatchSize: c.Batch,
 		Optimizer: c.Optimizer, LR: c.LR, Momentum: c.Momentum, NoMomentum: c.NoMomentum,
 		WeightDecay: c.WeightDecay, NoWeightDecay: c.NoWeightDecay, Augment: c.Augment,
-		DSAStrategy: c.DSAStrategy, PerBatchAugment: c.PerBatchAugment, Seed: seed}
+		DSAStrategy: c.DSAStrategy, HostAugment: c.HostAugment, Seed: seed}
 }
 
 // WithTrain returns c with the evaluation setting of t (its seed is not part of a Config).
@@ -137,7 +141,7 @@ func (c Config) WithTrain(t train.Config) Config {
 	c.Model, c.ModelParams, c.Epochs, c.Batch = t.Model, t.ModelParams, t.Epochs, t.BatchSize
 	c.Optimizer, c.LR, c.Momentum, c.NoMomentum = t.Optimizer, t.LR, t.Momentum, t.NoMomentum
 	c.WeightDecay, c.NoWeightDecay, c.Augment = t.WeightDecay, t.NoWeightDecay, t.Augment
-	c.DSAStrategy, c.PerBatchAugment = t.DSAStrategy, t.PerBatchAugment
+	c.DSAStrategy, c.HostAugment = t.DSAStrategy, t.HostAugment
 	return c
 }
 

@@ -35,6 +35,17 @@ func TestHashStable(t *testing.T) {
 	if c1.SetHash() != c2.SetHash() || c1.Hash() == c2.Hash() {
 		t.Error("set hash should ignore the evaluation setting, config hash should not")
 	}
+	// The host augmentation mode: the reference by default, spelled out or not; it changes
+	// the hash of host augmentations only.
+	h1 := Config{Dataset: "cifar10", Method: "dc", IPC: 1, Augment: "randaug"}
+	h2 := Config{Dataset: "cifar10", Method: "dc", IPC: 1, Augment: "randaug", HostAugment: "reference"}
+	h3 := Config{Dataset: "cifar10", Method: "dc", IPC: 1, Augment: "randaug", HostAugment: "per_image"}
+	if h1.Hash() != h2.Hash() || h1.Hash() == h3.Hash() || h1.Normalize().HostAugment != "reference" {
+		t.Errorf("host augment mode: %s %s %s", h1.Hash(), h2.Hash(), h3.Hash())
+	}
+	if c1.Hash() != (Config{Dataset: "cifar10", Method: "dc", IPC: 1, Augment: "dsa", HostAugment: "per_image"}).Hash() {
+		t.Error("the host augmentation mode changes the hash of a dsa run")
+	}
 	// Golden value: a change here orphans every results folder (runs would be redone).
 	if got, want := a.Hash(), goldenHash; got != want {
 		b, _ := CanonicalJSON(a.Normalize())

@@ -270,7 +270,7 @@ func (g grid) expand() ([]Run, error) {
 									c.CondenseSeed = csd
 									c.Model, c.Augment, c.Optimizer = modelFor(dataset, model), a, opt
 									c.ModelParams = copyMap(g.ModelParams)
-									c.Epochs, c.Batch, c.LR, c.TestN, c.PerBatchAugment = g.Epochs, g.Batch, g.LR, g.TestN, g.PerBatchAugment
+									c.Epochs, c.Batch, c.LR, c.TestN, c.HostAugment = g.Epochs, g.Batch, g.LR, g.TestN, g.HostAugment
 									if err := c.Normalize().Train(0).Defaults().Validate(); err != nil {
 										return nil, err
 									}

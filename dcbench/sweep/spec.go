@@ -69,8 +69,10 @@ type Spec struct {
 	LR     float64 `json:"lr,omitempty"`
 	// TestN evaluates on a class-balanced subset of this many test images ("test_n").
 	TestN int `json:"test_n,omitempty"`
-	// PerBatchAugment draws one host augmentation per batch ("per_batch_augment").
-	PerBatchAugment bool `json:"per_batch_augment,omitempty"`
+	// HostAugment is the host augmentation mode, train.HostAugmentReference (default:
+	// DC-Bench's, one draw per batch on uint8 images) or train.HostAugmentPerImage
+	// ("host_augment").
+	HostAugment string `json:"host_augment,omitempty"`
 	// Grids are sub-grids ("grids").
 	Grids []Spec `json:"grids,omitempty"`
 
@@ -302,8 +304,8 @@ func merge(dst *Spec, src Spec) {
 	if src.TestN != 0 {
 		dst.TestN = src.TestN
 	}
-	if src.PerBatchAugment {
-		dst.PerBatchAugment = true
+	if src.HostAugment != "" {
+		dst.HostAugment = src.HostAugment
 	}
 }
 

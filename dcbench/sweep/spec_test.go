@@ -102,6 +102,7 @@ func TestSpecErrors(t *testing.T) {
 		{"unknown preset", `{"preset": "table42"}`, `unknown preset "table42" (valid: fig5, fig6, fig7, fig8, table4`},
 		{"cost of full", `{"kind": "cost", "methods": ["full"]}`, `method full condenses nothing`},
 		{"bad kind", `{"kind": "bench", "methods": ["random"], "ipc": [1]}`, `unknown kind "bench"`},
+		{"bad host augment", `{"methods": ["random"], "ipc": [1], "augment": ["randaug"], "host_augment": "per_batch"}`, `unknown host augmentation mode "per_batch" (valid: reference, per_image)`},
 		{"negative epochs", `{"methods": ["random"], "ipc": [1], "epochs": -1}`, `epochs must be positive`},
 		{"bad seeds", `{"methods": ["random"], "ipc": [1], "seeds": 0}`, `seed count must be between 1 and 10000`},
 		{"error in grid 2", `{"methods": ["random"], "ipc": [1], "grids": [{}, {"augment": ["mixup"]}]}`, `grid 2: unknown augmentation`},
@@ -127,6 +128,36 @@ func TestSpecErrors(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestSpecHostAugment: host_augment reaches the runs of host augmentations (reference when
+// unset), and only theirs.
+func TestSpecHostAugment(t *testing.T) {
+	for _, tc := range []struct{ spec, want string }{
+		{`{"methods": ["random"], "ipc": [1], "augment": ["randaug", "dsa"]}`, "randaug=reference dsa="},
+		{`{"methods": ["random"], "ipc": [1], "augment": ["randaug", "dsa"], "host_augment": "per_image"}`, "randaug=per_image dsa="},
+	} {
+		s, err := ParseSpec([]byte(tc.spec), "spec.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs, err := s.Expand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		var got []string
+		for _, r := range runs {
+			n := r.Config.Normalize()
+			if !seen[n.Augment] {
+				seen[n.Augment] = true
+				got = append(got, n.Augment+"="+n.HostAugment)
+			}
+		}
+		if g := strings.Join(got, " "); g != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.spec, g, tc.want)
+		}
 	}
 }
 

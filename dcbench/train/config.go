@@ -45,9 +45,10 @@ type Config struct {
 	// DSAStrategy is the DSA strategy when Augment is "dsa" (default
 	// augment.DefaultStrategy).
 	DSAStrategy string
-	// PerBatchAugment applies host augmentations with one draw per batch, as the reference
-	// did, instead of per image.
-	PerBatchAugment bool
+	// HostAugment is how the host augmentations (imagenet_aug, randaug, autoaug) draw and
+	// compute: HostAugmentReference (the default) as DC-Bench's evaluator, or
+	// HostAugmentPerImage. Ignored for "none" and "dsa".
+	HostAugment string
 	// Seed for initialisation, shuffling and augmentation.
 	Seed uint64
 	// DType is the float type of the network, its optimiser state and its inputs:
@@ -99,6 +100,10 @@ func (c Config) Defaults() Config {
 	if c.DSAStrategy == "" {
 		c.DSAStrategy = augment.DefaultStrategy
 	}
+	c.HostAugment = strings.ToLower(c.HostAugment)
+	if c.HostAugment == "" && IsHostAugment(c.Augment) {
+		c.HostAugment = HostAugmentReference
+	}
 	if c.DType == dtypes.InvalidDType {
 		c.DType = dtypes.Float32
 	}
@@ -134,7 +139,45 @@ func (c Config) Validate() error {
 	if !valid {
 		return fmt.Errorf("unknown augmentation %q (valid: %s)", c.Augment, strings.Join(augment.Names(), ", "))
 	}
+	switch c.HostAugment {
+	case "", HostAugmentReference, HostAugmentPerImage:
+	default:
+		return fmt.Errorf("unknown host augmentation mode %q (valid: %s, %s)", c.HostAugment, HostAugmentReference, HostAugmentPerImage)
+	}
 	return nil
+}
+
+// Host augmentation modes (Config.HostAugment).
+const (
+	// HostAugmentReference is DC-Bench's evaluator (dcbench-evaluator_utils.py, custom_aug):
+	// torchvision transforms applied to the whole batch tensor, so one random draw per
+	// batch, on uint8 images (a truncating cast of x·255, every op rounding to uint8); for
+	// images larger than 32×32 (TinyImageNet) autoaug uses AutoAugment's ImageNet policy.
+	// The paper's Table 4 was computed this way.
+	HostAugmentReference = "reference"
+	// HostAugmentPerImage draws every image's parameters on its own and keeps the images in
+	// float (only posterize, solarize and equalize quantise): dcbench's variant, not the
+	// paper's setting.
+	HostAugmentPerImage = "per_image"
+)
+
+// IsHostAugment reports whether the augmentation called name runs on the host (every one
+// but "none" and "dsa"), so that Config.HostAugment applies to it.
+func IsHostAugment(name string) bool {
+	name = strings.ToLower(name)
+	return name != "" && name != augment.NameNone && name != augment.NameDSA
+}
+
+// HostOptions returns the host augmentation options of the mode for images of h×w.
+func HostOptions(mode string, h, w int) augment.HostOptions {
+	var opts augment.HostOptions
+	if mode != HostAugmentPerImage {
+		opts = augment.ReferenceHostOptions()
+	}
+	if h > 32 || w > 32 {
+		opts.AutoAugPolicy = augment.PolicyImageNet // the reference's choice for TinyImageNet
+	}
+	return opts
 }
 
 // DecayEpoch is the epoch after which the learning rate is multiplied by 0.1, as the

@@ -75,8 +75,7 @@ func New(backend backends.Backend, cfg Config, numClasses, h, w, c int, mean, st
 			return nil, err
 		}
 	default:
-		opts := augment.HostOptions{PerBatch: cfg.PerBatchAugment}
-		if t.host, err = augment.NewHost(cfg.Augment, mean, std, opts); err != nil {
+		if t.host, err = augment.NewHost(cfg.Augment, mean, std, HostOptions(cfg.HostAugment, h, w)); err != nil {
 			return nil, err
 		}
 	}

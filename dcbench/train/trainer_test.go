@@ -12,6 +12,7 @@ import (
 	_ "github.com/dcbench/dcbench/dcbench/backend/gogemm"
 
 	"github.com/dcbench/dcbench/datasets"
+	"github.com/dcbench/dcbench/dcbench/augment"
 )
 
 var backend backends.Backend
@@ -124,6 +125,7 @@ func TestConfigErrors(t *testing.T) {
 		{"augment", Config{Augment: "mixup"}},
 		{"model", Config{Model: "resnet9000"}},
 		{"lr", Config{LR: -1}},
+		{"host augment mode", Config{Augment: "randaug", HostAugment: "per_batch"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,5 +204,38 @@ func TestPassLossWeightsBatches(t *testing.T) {
 	want := sum / 8
 	if math.Abs(reported-want) > 1e-6*math.Abs(want) {
 		t.Errorf("pass loss %.9g, want the per-image mean %.9g (the unweighted mean of batches is %.9g)", reported, want, unweighted)
+	}
+}
+
+// TestHostAugmentMode: the host augmentations default to DC-Bench's evaluator (one draw per
+// batch, uint8 images, the ImageNet AutoAugment policy for TinyImageNet's 64×64).
+func TestHostAugmentMode(t *testing.T) {
+	for _, tc := range []struct {
+		augment, mode string
+		wantMode      string
+	}{
+		{"randaug", "", HostAugmentReference},
+		{"AutoAug", "Per_Image", HostAugmentPerImage},
+		{"imagenet_aug", "reference", HostAugmentReference},
+		{"dsa", "", ""},
+		{"none", "", ""},
+	} {
+		if got := (Config{Augment: tc.augment, HostAugment: tc.mode}).Defaults().HostAugment; got != tc.wantMode {
+			t.Errorf("augment %q mode %q: defaulted to %q, want %q", tc.augment, tc.mode, got, tc.wantMode)
+		}
+	}
+	for _, tc := range []struct {
+		mode string
+		h, w int
+		want augment.HostOptions
+	}{
+		{HostAugmentReference, 32, 32, augment.HostOptions{PerBatch: true, Uint8: true}},
+		{HostAugmentReference, 64, 64, augment.HostOptions{PerBatch: true, Uint8: true, AutoAugPolicy: augment.PolicyImageNet}},
+		{HostAugmentPerImage, 28, 28, augment.HostOptions{}},
+		{HostAugmentPerImage, 64, 64, augment.HostOptions{AutoAugPolicy: augment.PolicyImageNet}},
+	} {
+		if got := HostOptions(tc.mode, tc.h, tc.w); got != tc.want {
+			t.Errorf("HostOptions(%q, %d, %d) = %+v, want %+v", tc.mode, tc.h, tc.w, got, tc.want)
+		}
 	}
 }
