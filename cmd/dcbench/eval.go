@@ -28,7 +28,7 @@ func cmdEval(args []string) error {
 	fs.StringVar(&optimizer, "optimizer", "sgd", "sgd (momentum 0.9, weight decay 5e-4) or adam")
 	fs.Float64Var(&lr, "lr", 0, "learning rate (default 0.01 for sgd, 0.003 for adam as DC-Bench's evaluator)")
 	fs.IntVar(&batch, "batch", 256, "training batch size")
-	fs.StringVar(&augment, "augment", "none", "training augmentation: none, dsa, imagenet_aug, randaug, autoaug")
+	fs.StringVar(&augment, "augment", "none", "training augmentation: none, dsa, imagenet_aug, randaug, autoaug, or dc_aug (DC's crop/scale/rotate, DC-Bench's evaluator default on MNIST)")
 	fs.StringVar(&augment, "aug", "none", "alias of --augment")
 	fs.IntVar(&testN, "test-n", 0, "evaluate on this many test images, class-balanced (the first n/classes of each class); 0 = all")
 	fs.StringVar(&hostAug, "host-augment", train.HostAugmentReference, hostAugmentUsage)

@@ -11,6 +11,9 @@
 //   - Host-side evaluation augmentations (NewHost): "imagenet_aug", "randaug" and "autoaug", which
 //     follow torchvision's RandomCrop + RandomHorizontalFlip + ColorJitter, RandAugment and AutoAugment.
 //     They run in Go on []float32 NHWC batches that are normalised by the dataset mean and std.
+//     HostOptions.PerBatch and Uint8 reproduce DC-Bench's evaluator (one draw per batch, uint8
+//     images). "dc_aug" is DC's own augmentation (crop, scale, rotate or noise per image), the
+//     evaluator's default on MNIST.
 //   - ZCA whitening (FitZCA), fitted on a training set as kornia's ZCAWhitening, applied on the host or
 //     as a graph op.
 //

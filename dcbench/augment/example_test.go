@@ -61,8 +61,8 @@ func ExampleNewHost() {
 	_, err = augment.NewHost("cutmix", mean, std, augment.HostOptions{})
 	fmt.Println(err)
 	// Output:
-	// [none imagenet_aug randaug autoaug dsa]
-	// augment: unknown augmentation "cutmix"; valid names are none, imagenet_aug, randaug, autoaug, dsa
+	// [none imagenet_aug randaug autoaug dsa dc_aug]
+	// augment: unknown augmentation "cutmix"; valid names are none, imagenet_aug, randaug, autoaug, dsa, dc_aug
 }
 
 // ZCA whitening is fitted once on the training set and applied to every image.

@@ -22,9 +22,10 @@ const (
 )
 
 // Names returns the names of DC-Bench's evaluation augmentations: "none", "imagenet_aug", "randaug",
-// "autoaug" and "dsa". All but "dsa" are host-side (NewHost); "dsa" runs in the graph (NewDSA).
+// "autoaug" and "dsa" (Table 4), and "dc_aug" (NameDCAug, its evaluator's default on MNIST). All
+// but "dsa" are host-side (NewHost); "dsa" runs in the graph (NewDSA).
 func Names() []string {
-	return []string{NameNone, NameImageNetAug, NameRandAug, NameAutoAug, NameDSA}
+	return []string{NameNone, NameImageNetAug, NameRandAug, NameAutoAug, NameDSA, NameDCAug}
 }
 
 // HostAugmenter augments a batch of images on the host, in place.
@@ -86,6 +87,10 @@ type HostOptions struct {
 	// AutoAugPolicy is the AutoAugment policy: PolicyCIFAR10 (default) or PolicyImageNet (the
 	// reference's choice for TinyImageNet).
 	AutoAugPolicy AutoAugmentPolicy
+
+	// DCAug are the settings of NameDCAug (zero fields: the reference's). PerBatch and Uint8
+	// do not apply to it: it draws per image on the normalised float images, as the reference.
+	DCAug DCAugParams
 }
 
 // ReferenceHostOptions returns the options that reproduce the reference most closely: one draw per
@@ -135,6 +140,8 @@ func NewHost(name string, mean, std []float32, opts HostOptions) (HostAugmenter,
 			return nil, err
 		}
 		base.draw = aa.draw
+	case NameDCAug:
+		return newDCAug(opts.DCAug)
 	case NameDSA:
 		return nil, fmt.Errorf("augment: %q is applied in the graph, use NewDSA", name)
 	default:

@@ -25,7 +25,7 @@ func normalisedImages(n, h, w int, seed uint64) []float32 {
 }
 
 func TestNewHostErrors(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "none,imagenet_aug,randaug,autoaug,dsa" {
+	if got := strings.Join(Names(), ","); got != "none,imagenet_aug,randaug,autoaug,dsa,dc_aug" {
 		t.Errorf("Names() = %s", got)
 	}
 	for _, tc := range []struct {
@@ -41,6 +41,7 @@ func TestNewHostErrors(t *testing.T) {
 		{"randaug", []float32{0, 0}, []float32{1, 1}, HostOptions{}, "needs 1 or 3 channels"},
 		{"randaug", cifarMean, cifarStd, HostOptions{RandAugMagnitude: 31}, "invalid RandAugment"},
 		{"autoaug", cifarMean, cifarStd, HostOptions{AutoAugPolicy: 5}, "unknown AutoAugment policy"},
+		{"dc_aug", cifarMean, cifarStd, HostOptions{DCAug: DCAugParams{Strategy: "crop_mixup"}}, `unknown DC augmentation op "mixup"`},
 	} {
 		_, err := NewHost(tc.name, tc.mean, tc.std, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -122,7 +122,7 @@ func (c Config) Normalize() Config {
 		c.DSAStrategy = "" // only DSA reads it
 	}
 	c.HostAugment = t.HostAugment
-	if !train.IsHostAugment(c.Augment) {
+	if !train.IsTorchvisionAugment(c.Augment) {
 		c.HostAugment = "" // only the host augmentations read it
 	}
 	return c

@@ -45,9 +45,9 @@ type Config struct {
 	// DSAStrategy is the DSA strategy when Augment is "dsa" (default
 	// augment.DefaultStrategy).
 	DSAStrategy string
-	// HostAugment is how the host augmentations (imagenet_aug, randaug, autoaug) draw and
-	// compute: HostAugmentReference (the default) as DC-Bench's evaluator, or
-	// HostAugmentPerImage. Ignored for "none" and "dsa".
+	// HostAugment is how the torchvision augmentations (imagenet_aug, randaug, autoaug) draw
+	// and compute: HostAugmentReference (the default) as DC-Bench's evaluator, or
+	// HostAugmentPerImage. Ignored by the others ("none", "dsa", "dc_aug").
 	HostAugment string
 	// Seed for initialisation, shuffling and augmentation.
 	Seed uint64
@@ -101,7 +101,7 @@ func (c Config) Defaults() Config {
 		c.DSAStrategy = augment.DefaultStrategy
 	}
 	c.HostAugment = strings.ToLower(c.HostAugment)
-	if c.HostAugment == "" && IsHostAugment(c.Augment) {
+	if c.HostAugment == "" && IsTorchvisionAugment(c.Augment) {
 		c.HostAugment = HostAugmentReference
 	}
 	if c.DType == dtypes.InvalidDType {
@@ -161,11 +161,15 @@ const (
 	HostAugmentPerImage = "per_image"
 )
 
-// IsHostAugment reports whether the augmentation called name runs on the host (every one
-// but "none" and "dsa"), so that Config.HostAugment applies to it.
-func IsHostAugment(name string) bool {
-	name = strings.ToLower(name)
-	return name != "" && name != augment.NameNone && name != augment.NameDSA
+// IsTorchvisionAugment reports whether the augmentation called name is one of the torchvision
+// ones that DC-Bench's evaluator runs on the host (imagenet_aug, randaug, autoaug), so that
+// Config.HostAugment applies to it.
+func IsTorchvisionAugment(name string) bool {
+	switch strings.ToLower(name) {
+	case augment.NameImageNetAug, augment.NameRandAug, augment.NameAutoAug:
+		return true
+	}
+	return false
 }
 
 // HostOptions returns the host augmentation options of the mode for images of h×w.

@@ -218,6 +218,7 @@ func TestHostAugmentMode(t *testing.T) {
 		{"AutoAug", "Per_Image", HostAugmentPerImage},
 		{"imagenet_aug", "reference", HostAugmentReference},
 		{"dsa", "", ""},
+		{"dc_aug", "", ""},
 		{"none", "", ""},
 	} {
 		if got := (Config{Augment: tc.augment, HostAugment: tc.mode}).Defaults().HostAugment; got != tc.wantMode {
