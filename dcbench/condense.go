@@ -110,8 +110,10 @@ func Condense(train *datasets.Dataset, opts CondenseOptions) (*Set, error) {
 		opts.Progress = func(int, int, string) {}
 	}
 	start := time.Now()
+	prior := 0.0 // the earlier runs' seconds, when the method resumes from a checkpoint
 	data, err := c.Condense(Request{Context: opts.Context, Train: train, IPC: opts.IPC, Seed: opts.Seed,
-		Backend: opts.Backend, Params: opts.Params, Progress: opts.Progress})
+		Backend: opts.Backend, Params: opts.Params, Progress: opts.Progress,
+		Resumed: func(_ int, seconds float64) { prior = seconds }})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name(), err)
 	}
@@ -123,7 +125,7 @@ func Condense(train *datasets.Dataset, opts CondenseOptions) (*Set, error) {
 		set.Source = train.Name
 	}
 	set.Backend = backend.Describe(opts.Backend)
-	set.Seconds = time.Since(start).Seconds()
+	set.Seconds = prior + time.Since(start).Seconds()
 	set.Created = time.Now().UTC().Truncate(time.Second)
 	set.Version = Version
 	if err := set.Validate(); err != nil {

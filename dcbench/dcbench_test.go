@@ -181,3 +181,26 @@ func TestEvaluateTinySchedule(t *testing.T) {
 		t.Errorf("same seeds gave %v then %v", res.Accuracies, again.Accuracies)
 	}
 }
+
+// TestCondenseResumedSeconds: a condensation resumed from a checkpoint reports the time of the
+// whole condensation (the first run's seconds, carried by the checkpoint, plus its own).
+func TestCondenseResumedSeconds(t *testing.T) {
+	p := embedded(t)
+	ck := filepath.Join(t.TempDir(), "dm.ckpt")
+	run := func(iters int) *Set {
+		s, err := Condense(p.Train, CondenseOptions{Method: "dm", IPC: 1, Seed: 1, Backend: testBackend,
+			Params: map[string]any{"iterations": iters, "batch_real": 4, "checkpoint": ck, "checkpoint_every": 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// 4 iterations, then a resumed run to 5: its own time (compile and one iteration) is less
+	// than the first run's, so only the carried seconds make it report more.
+	first := run(4)
+	second := run(5)
+	if second.Seconds <= first.Seconds {
+		t.Errorf("resumed condensation reports %.3f s, the first part alone took %.3f s", second.Seconds, first.Seconds)
+	}
+	t.Logf("first 4 iterations %.3f s, all 5 %.3f s", first.Seconds, second.Seconds)
+}

@@ -25,7 +25,7 @@ type Set struct {
 	Source string
 	// Backend describes the backend the set was made on.
 	Backend string
-	// Seconds is the wall time of the condensation.
+	// Seconds is the wall time of the condensation (every run of one resumed from a checkpoint).
 	Seconds float64
 	// Created is when the set was made (UTC).
 	Created time.Time

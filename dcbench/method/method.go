@@ -31,6 +31,10 @@ type Request struct {
 	Params map[string]any
 	// Progress, never nil (a no-op when the caller gave none).
 	Progress ProgressFunc
+	// Resumed, when not nil, is called by a method that resumes from a checkpoint, with the
+	// iteration it resumes after and the wall seconds the earlier runs spent condensing, so
+	// that the caller can report the whole condensation's time.
+	Resumed func(iteration int, seconds float64)
 }
 
 // Condenser is a dataset-condensation method: it makes IPC images per class from the

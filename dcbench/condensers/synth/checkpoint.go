@@ -27,6 +27,9 @@ type checkpoint struct {
 	Identity map[string]string
 	Iter     int
 	Vars     []savedVar
+	// Seconds is the wall time spent condensing up to this checkpoint, every earlier run
+	// included (0 in checkpoints written before it was recorded).
+	Seconds float64
 }
 
 type savedVar struct {
@@ -89,7 +92,7 @@ func (s *Set) rngVar() *context.Variable {
 // saveCheckpoint writes the state after iteration it, atomically (a temporary file in the same
 // folder, synced, then renamed over the target).
 func (s *Set) saveCheckpoint(it int) error {
-	ck := checkpoint{Magic: checkpointMagic, Identity: s.identity(), Iter: it}
+	ck := checkpoint{Magic: checkpointMagic, Identity: s.identity(), Iter: it, Seconds: s.Seconds()}
 	vars := append(append([]*context.Variable{}, s.images...), s.momentum...)
 	vars = append(vars, s.rngVar())
 	for _, v := range vars {
@@ -130,6 +133,7 @@ func loadCheckpoint(path string) (*checkpoint, error) {
 // restore creates the set's variables from a checkpoint and sets the random number
 // generator's state.
 func (s *Set) restore(ck *checkpoint) error {
+	s.prior = ck.Seconds
 	byKey := map[string]savedVar{}
 	for _, sv := range ck.Vars {
 		byKey[sv.Scope+"|"+sv.Name] = sv

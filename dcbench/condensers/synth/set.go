@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"time"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -39,6 +40,9 @@ type Set struct {
 	numClasses, ipc, h, w, c int
 	// done is the number of iterations already made (from a checkpoint), 0 for a fresh run.
 	done int
+	// began is when New started; prior the seconds of the runs before a resumed checkpoint.
+	began time.Time
+	prior float64
 }
 
 // New makes the synthetic set of req: it reads the params (Options give the method's
@@ -64,7 +68,7 @@ func New(req method.Request, opts Options) (*Set, error) {
 	if stats == nil {
 		stats = &Stats{}
 	}
-	s := &Set{req: req, cfg: cfg, hook: hook, stats: stats,
+	s := &Set{req: req, cfg: cfg, hook: hook, stats: stats, began: time.Now(),
 		numClasses: d.NumClasses(), ipc: req.IPC, h: d.H, w: d.W, c: d.C}
 	s.ctx = context.New().Checked(false)
 	if err := s.ctx.SetRNGStateFromSeed(int64(req.Seed)); err != nil {
@@ -87,6 +91,9 @@ func New(req method.Request, opts Options) (*Set, error) {
 	if ck != nil {
 		if err := s.restore(ck); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", cfg.Checkpoint, err)
+		}
+		if req.Resumed != nil {
+			req.Resumed(s.done, s.prior)
 		}
 		return s, nil
 	}
@@ -157,6 +164,10 @@ func (s *Set) ImageShape() (h, w, c int) { return s.h, s.w, s.c }
 // Done is the number of iterations already made: from the checkpoint before Run, the
 // last finished one during and after it.
 func (s *Set) Done() int { return s.done }
+
+// Seconds is the wall time spent condensing: since New, plus the earlier runs' time recorded
+// in the checkpoint it resumed from.
+func (s *Set) Seconds() float64 { return s.prior + time.Since(s.began).Seconds() }
 
 // Stats returns the record of the run (the *Stats of param "stats" when given).
 func (s *Set) Stats() *Stats { return s.stats }

@@ -221,12 +221,23 @@ func TestRunHooksStatsAndResume(t *testing.T) {
 	if err := first.Run(pullStep(t, first)); err != nil {
 		t.Fatal(err)
 	}
-	second, err := New(request(d, 2, 3, params(6, nil)), opts)
+	firstSeconds := first.Seconds()
+	req2 := request(d, 2, 3, params(6, nil))
+	resumedAt, resumedSeconds := -1, -1.0
+	req2.Resumed = func(it int, sec float64) { resumedAt, resumedSeconds = it, sec }
+	second, err := New(req2, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if second.Done() != 3 {
 		t.Fatalf("resumed at %d, want 3", second.Done())
+	}
+	// The checkpoint carries the first run's time: reported to the caller and counted on.
+	if resumedAt != 3 || !(resumedSeconds > 0 && resumedSeconds <= firstSeconds) {
+		t.Errorf("Resumed(%d, %g), want (3, the first run's seconds, at most %g)", resumedAt, resumedSeconds, firstSeconds)
+	}
+	if sec := second.Seconds(); sec < resumedSeconds {
+		t.Errorf("resumed run's Seconds %g, less than the first run's %g", sec, resumedSeconds)
 	}
 	var steps []int
 	step := pullStep(t, second)
